@@ -1,0 +1,3 @@
+from vidugate.cli.main import main
+
+main()

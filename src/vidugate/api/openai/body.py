@@ -1,0 +1,228 @@
+"""POST /v1/videos bodies, JSON or multipart, into one NewVideo: the body is capped while it
+is read, every field is type-checked, and OpenAI's aliases are folded into the seed's names."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import Message, Receive
+
+from vidugate.api.openai.schemas import CreateVideoBody
+from vidugate.domain.models import MODELS, Mode, size_to_shape, supported_sizes
+from vidugate.domain.request import VideoFields
+from vidugate.errors import InvalidRequestError, PayloadTooLargeError, UnsupportedMediaError
+from vidugate.services.images import ImageSource, UploadedImage
+from vidugate.services.videos import NewVideo
+
+FILE_FIELDS = ("images", "input_reference")
+MAX_FIELDS = 64
+
+
+def body_limit(max_image_bytes: int) -> int:
+    """Room for one image as base64 text (4/3 of its bytes) plus every other field."""
+    return math.ceil(max_image_bytes * 4 / 3) + 8 * 1024 * 1024
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def inner() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise PayloadTooLargeError(
+                    f"The request body is larger than {limit // (1024 * 1024)} MB."
+                )
+        return message
+
+    return inner
+
+
+@contextlib.asynccontextmanager
+async def read_new_video(
+    request: Request, *, max_image_bytes: int, idempotency_key: str | None
+) -> AsyncIterator[NewVideo]:
+    limit = body_limit(max_image_bytes)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"The request body is larger than {limit // (1024 * 1024)} MB.")
+    capped = Request(request.scope, _capped(request.receive, limit))
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("application/json"):
+        yield _new_video(await _json_fields(capped), {}, idempotency_key)
+    elif content_type.startswith("multipart/form-data"):
+        try:
+            form_cm = capped.form(max_files=4, max_fields=MAX_FIELDS, max_part_size=limit)
+            async with form_cm as form:
+                fields, files = _form_fields(form.multi_items())
+                yield _new_video(fields, files, idempotency_key)
+        except HTTPException as exc:
+            raise InvalidRequestError(f"Malformed multipart body: {exc.detail}") from None
+    else:
+        raise UnsupportedMediaError(
+            "Send the body as multipart/form-data or application/json "
+            f"(got {content_type or 'no content type'!r}).",
+            param="Content-Type",
+        )
+
+
+async def _json_fields(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidRequestError("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise InvalidRequestError("The JSON body must be an object of fields.")
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _form_fields(
+    items: list[tuple[str, UploadFile | str]],
+) -> tuple[dict[str, Any], dict[str, UploadFile]]:
+    fields: dict[str, Any] = {}
+    files: dict[str, UploadFile] = {}
+    for name, value in items:
+        if name in fields or name in files:
+            raise InvalidRequestError(f"Field {name!r} is given more than once.", param=name)
+        if isinstance(value, UploadFile):
+            if name not in FILE_FIELDS:
+                raise InvalidRequestError(
+                    f"Field {name!r} cannot be a file; only images or input_reference can.",
+                    param=name,
+                )
+            files[name] = value
+        elif name == "input_reference[image_url]":
+            fields["input_reference"] = {"image_url": value}
+        elif value != "" or name == "prompt":
+            # An empty form field means "not given", as form-posting clients intend.
+            fields[name] = value
+    return fields, files
+
+
+def _validated(fields: dict[str, Any]) -> CreateVideoBody:
+    try:
+        return CreateVideoBody.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        param = ".".join(str(p) for p in first["loc"][:1]) or None
+        if first["type"] == "extra_forbidden":
+            allowed = ", ".join(CreateVideoBody.model_fields)
+            raise InvalidRequestError(
+                f"Unknown parameter {param!r}. Allowed fields: {allowed}.",
+                param=param,
+                code="unknown_parameter",
+            ) from None
+        if first["type"] == "missing":
+            raise InvalidRequestError(
+                f"Missing required parameter {param!r}.",
+                param=param,
+                code="missing_required_parameter",
+            ) from None
+        field = CreateVideoBody.model_fields.get(param or "")
+        hint = f" Allowed: {field.description}" if field and field.description else ""
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise InvalidRequestError(f"{param}: {reason}.{hint}", param=param) from None
+
+
+def _new_video(
+    raw: dict[str, Any], files: dict[str, UploadFile], idempotency_key: str | None
+) -> NewVideo:
+    body = _validated(raw)
+    duration = _merge("duration", body.duration, "seconds", body.seconds)
+    aspect_ratio, resolution = body.aspect_ratio, body.resolution
+    if body.size is not None:
+        shape = size_to_shape(body.size.strip().lower())
+        if shape is None:
+            spec = MODELS.get(body.model)
+            sizes = (
+                supported_sizes(spec)
+                if spec
+                else sorted({s for m in MODELS.values() for s in supported_sizes(m)})
+            )
+            raise InvalidRequestError(
+                f"size {body.size!r} is not supported; supported sizes: {', '.join(sizes)}.",
+                param="size",
+            )
+        resolution = _merge("resolution", resolution, "size", shape[0])
+        aspect_ratio = _merge("aspect_ratio", aspect_ratio, "size", shape[1])
+    images, image_param = _image_sources(body, files)
+    fields = VideoFields(
+        model=body.model,
+        prompt=body.prompt,
+        aspect_ratio=aspect_ratio,
+        audio=body.audio,
+        voice_id=body.voice_id,
+        is_rec=body.is_rec,
+        bgm=body.bgm,
+        duration=duration,
+        seed=body.seed,
+        resolution=resolution,
+        payload=body.payload,
+        off_peak=body.off_peak,
+        watermark=body.watermark,
+        wm_position=body.wm_position,
+        wm_url=body.wm_url,
+        meta_data=body.meta_data,
+    )
+    return NewVideo(
+        fields=fields,
+        mode=Mode.IMAGE if images else Mode.TEXT,
+        images=images,
+        image_param=image_param,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _merge(name: str, value: Any, alias: str, alias_value: Any) -> Any:
+    if value is not None and alias_value is not None and value != alias_value:
+        raise InvalidRequestError(
+            f"{alias} ({alias_value!r}) and {name} ({value!r}) disagree; give one of them.",
+            param=alias,
+        )
+    return value if value is not None else alias_value
+
+
+def _image_sources(
+    body: CreateVideoBody, files: dict[str, UploadFile]
+) -> tuple[list[ImageSource], str]:
+    given: dict[str, list[ImageSource]] = {}
+    if "images" in files:
+        given["images"] = [UploadedImage(files["images"].file, files["images"].filename)]
+    elif body.images is not None:
+        texts = [body.images] if isinstance(body.images, str) else body.images
+        given["images"] = list(texts)
+    if "input_reference" in files:
+        upload = files["input_reference"]
+        given["input_reference"] = [UploadedImage(upload.file, upload.filename)]
+    elif body.input_reference is not None:
+        reference = body.input_reference
+        if isinstance(reference, dict):
+            if set(reference) != {"image_url"}:
+                raise InvalidRequestError(
+                    'input_reference takes a file or {"image_url": ...}; other keys are not '
+                    "supported.",
+                    param="input_reference",
+                )
+            reference = reference["image_url"]
+        given["input_reference"] = [reference]
+    if len(given) == 2:
+        if given["images"] == given["input_reference"]:
+            del given["input_reference"]
+        else:
+            raise InvalidRequestError(
+                "input_reference and images disagree; give one of them.", param="input_reference"
+            )
+    for param, sources in given.items():
+        return sources, param
+    return [], "images"

@@ -1,0 +1,50 @@
+"""/v1/models: what each model accepts, straight from the capability table."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from vidugate.api.deps import ApiKeyDep
+from vidugate.api.openai.schemas import ModelList, ModelObject
+from vidugate.domain.models import MODELS, ModelSpec, supported_sizes
+from vidugate.errors import NotFoundError
+
+router = APIRouter(prefix="/v1", tags=["models"])
+
+_CREATED = 1_735_689_600  # 2025-01-01: the table has no release dates of its own
+
+
+def model_object(spec: ModelSpec) -> ModelObject:
+    return ModelObject(
+        id=spec.id,
+        created=_CREATED,
+        owned_by=spec.owned_by,
+        description=spec.description,
+        durations={
+            "min": spec.min_duration,
+            "max": spec.max_duration,
+            "default": spec.default_duration,
+        },
+        resolutions=list(spec.resolutions),
+        default_resolution=spec.default_resolution,
+        aspect_ratios=list(spec.aspect_ratios),
+        default_aspect_ratio=spec.default_aspect_ratio,
+        sizes=supported_sizes(spec),
+        audio_default=spec.audio_default,
+        modes=sorted(mode.value for mode in spec.modes),
+        ignored_fields=sorted(spec.ignored_fields),
+        notes=list(spec.notes),
+    )
+
+
+@router.get("/models", operation_id="list_models", response_model=ModelList)
+async def list_models(_key: ApiKeyDep) -> ModelList:
+    return ModelList(data=[model_object(spec) for spec in MODELS.values()])
+
+
+@router.get("/models/{model_id}", operation_id="retrieve_model", response_model=ModelObject)
+async def retrieve_model(model_id: str, _key: ApiKeyDep) -> ModelObject:
+    spec = MODELS.get(model_id)
+    if spec is None:
+        raise NotFoundError(f"No model {model_id!r}.", param="model_id")
+    return model_object(spec)

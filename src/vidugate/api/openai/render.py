@@ -1,0 +1,99 @@
+"""Tasks into the video object, in the status words the client understands."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from vidugate.domain.models import quality_of
+from vidugate.domain.tasks import TaskStatus, VideoTask
+from vidugate.services.container import Services
+from vidugate.settings import StatusDialect
+
+NON_TERMINAL_OPENAI = {TaskStatus.QUEUED: "queued", TaskStatus.PROCESSING: "in_progress"}
+
+
+def wants_openai_words(request: Request, dialect: StatusDialect) -> bool:
+    if dialect is StatusDialect.AUTO:
+        # Every official OpenAI SDK sends X-Stainless-* headers.
+        return "x-stainless-lang" in request.headers
+    return dialect is StatusDialect.OPENAI
+
+
+def base_url(request: Request, services: Services) -> str:
+    return services.settings.public_base_url or str(request.base_url).rstrip("/")
+
+
+def video_object(
+    task: VideoTask, *, openai_words: bool, services: Services, base: str
+) -> dict[str, Any]:
+    status = task.status.value
+    error = {"code": task.error.code, "message": task.error.message} if task.error else None
+    if openai_words:
+        status = NON_TERMINAL_OPENAI.get(task.status, status)
+        if task.status is TaskStatus.CANCELLED:
+            # The SDK knows no "cancelled"; a failure with code cancelled ends its poll.
+            status = "failed"
+            error = error or {"code": "cancelled", "message": "The task was cancelled."}
+    video_url = thumbnail_url = None
+    if task.status is TaskStatus.COMPLETED and not task.expired():
+        signer = services.signer
+        content = f"{base}/v1/videos/{task.id}/content?"
+        video_url = content + signer.sign(task.id, "video", not_after=task.expires_at)
+        if task.thumbnail_key:
+            thumbnail_url = content + signer.sign(task.id, "thumbnail", not_after=task.expires_at)
+    request = task.request
+    body: dict[str, Any] = {
+        "id": task.id,
+        "object": "video",
+        "model": request.model,
+        "status": status,
+        "progress": task.progress,
+        "created_at": int(task.created_at),
+        "completed_at": _int(task.completed_at),
+        "expires_at": _int(task.expires_at),
+        "size": task.size,
+        "seconds": str(request.duration),
+        "quality": quality_of(request.resolution),
+        "prompt": request.prompt,
+        "seed": request.seed,
+        "aspect_ratio": request.aspect_ratio,
+        "resolution": request.resolution,
+        "video_url": video_url,
+        "thumbnail_url": thumbnail_url,
+        "error": error,
+        "remixed_from_video_id": None,
+    }
+    if request.payload is not None:
+        body["payload"] = request.payload
+    if request.meta_data is not None:
+        body["meta_data"] = request.meta_data
+    return body
+
+
+def video_response(
+    task: VideoTask, request: Request, services: Services, *, status_code: int = 200
+) -> Response:
+    settings = services.settings
+    body = video_object(
+        task,
+        openai_words=wants_openai_words(request, settings.status_dialect),
+        services=services,
+        base=base_url(request, services),
+    )
+    headers = {}
+    if not task.status.terminal:
+        headers["openai-poll-after-ms"] = str(settings.poll_after_ms)
+    return Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)

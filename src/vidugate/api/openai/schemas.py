@@ -1,0 +1,174 @@
+"""Wire schemas of the seed's / OpenAI's surface: the create body and the objects returned."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _as_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise ValueError("must be true or false (multipart: true/false or 1/0)")
+
+
+def _as_int(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit() and len(text) <= 20:
+            return int(text)
+    raise ValueError("must be an integer")
+
+
+def _as_str(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    raise ValueError("must be a string")
+
+
+Flag = Annotated[bool, BeforeValidator(_as_bool)]
+Integer = Annotated[int, BeforeValidator(_as_int)]
+Text = Annotated[str, BeforeValidator(_as_str)]
+
+
+class CreateVideoBody(BaseModel):
+    """POST /v1/videos, as JSON or as multipart/form-data (the same fields either way)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Text = Field(description="viduq3-pro, viduq2-pro or viduq2-turbo (see GET /v1/models).")
+    prompt: Text | None = Field(
+        default=None,
+        description="What to generate; at most 5000 characters. May be empty with is_rec=true "
+        "or an image.",
+    )
+    images: Text | list[Text] | None = Field(
+        default=None,
+        description="One reference image (image-to-video): a file part in multipart, or base64, "
+        "a data URI or an http(s) URL. png, jpeg or webp; at most 50 MB; ratio within 1:4..4:1.",
+    )
+    aspect_ratio: Text | None = Field(
+        default=None, description="16:9 (default), 9:16, 1:1, 4:3, 3:4."
+    )
+    audio: Flag | None = Field(
+        default=None, description="Audio-video direct output; q3 default true, others false."
+    )
+    voice_id: Text | None = Field(default=None, description="Voice timbre; no effect on q3.")
+    is_rec: Flag | None = Field(default=None, description="Use a recommended prompt.")
+    bgm: Flag | None = Field(
+        default=None, description="Add background music; no effect on q3, nor on q2 at 9-10 s."
+    )
+    duration: Integer | None = Field(
+        default=None, description="Seconds: q2 models 1-10, q3 models 1-16; default 5."
+    )
+    seed: Integer | None = Field(default=None, description="0..2147483647; 0 or absent: random.")
+    resolution: Text | None = Field(default=None, description="540p, 720p (default), 1080p.")
+    payload: Text | None = Field(
+        default=None, description="Pass-through, at most 1,048,576 characters."
+    )
+    off_peak: Flag | None = Field(
+        default=None, description="Generate off-peak (cheaper, up to 48 h); not with audio=true."
+    )
+    watermark: Flag | None = Field(default=None, description="Add a watermark.")
+    wm_position: Integer | None = Field(
+        default=None,
+        description="1 top-left, 2 top-right, 3 bottom-right (default), 4 bottom-left.",
+    )
+    wm_url: Text | None = Field(default=None, description="http(s) URL of a watermark image.")
+    meta_data: Text | None = Field(
+        default=None, description="A JSON object as a string; pass-through."
+    )
+    # OpenAI's names for the same things, so the openai SDK works unchanged.
+    seconds: Integer | None = Field(default=None, description="OpenAI alias of duration.")
+    size: Text | None = Field(
+        default=None, description="OpenAI alias: WxH, e.g. 1280x720 (= aspect_ratio + resolution)."
+    )
+    input_reference: Text | dict[str, Text] | None = Field(
+        default=None,
+        description="OpenAI alias of images: a file part, or {image_url: ...} "
+        "(multipart: input_reference[image_url]).",
+    )
+
+
+class VideoError(BaseModel):
+    code: str
+    message: str
+
+
+class VideoObject(BaseModel):
+    id: str
+    object: Literal["video"] = "video"
+    model: str
+    status: str = Field(
+        description="queued, processing, completed, failed, cancelled; OpenAI SDK clients see "
+        "in_progress for processing, and failed (error.code cancelled) for cancelled."
+    )
+    progress: int
+    created_at: int
+    completed_at: int | None
+    expires_at: int | None
+    size: str
+    seconds: str
+    quality: str
+    prompt: str
+    seed: int
+    aspect_ratio: str
+    resolution: str
+    video_url: str | None = Field(description="Signed, expiring link; works without a key.")
+    thumbnail_url: str | None
+    error: VideoError | None
+    payload: str | None = None
+    meta_data: str | None = None
+    remixed_from_video_id: str | None = None
+
+
+class VideoList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[VideoObject]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class VideoDeleted(BaseModel):
+    id: str
+    object: Literal["video.deleted"] = "video.deleted"
+    deleted: bool
+
+
+class ModelObject(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+    description: str
+    durations: dict[str, int]
+    resolutions: list[str]
+    default_resolution: str
+    aspect_ratios: list[str]
+    default_aspect_ratio: str
+    sizes: list[str]
+    audio_default: bool
+    modes: list[str]
+    ignored_fields: list[str]
+    notes: list[str]
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelObject]

@@ -1,0 +1,175 @@
+"""/v1/videos routes."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from starlette.responses import JSONResponse, Response
+
+from vidugate.api.deps import ApiKeyDep, ServicesDep, authenticate
+from vidugate.api.openai.body import read_new_video
+from vidugate.api.openai.render import base_url, video_object, video_response, wants_openai_words
+from vidugate.api.openai.schemas import CreateVideoBody, VideoDeleted, VideoList, VideoObject
+from vidugate.api.ranges import stream_file
+from vidugate.errors import InvalidRequestError
+from vidugate.services.content import locate, parse_variant
+
+router = APIRouter(prefix="/v1", tags=["videos"])
+
+_ID = re.compile(r"^video_[0-9A-Z]{26}$")
+_create_schema = CreateVideoBody.model_json_schema()
+_multipart_schema = {
+    **_create_schema,
+    "properties": {
+        **_create_schema["properties"],
+        "images": {"type": "string", "format": "binary", "description": "Image file part."},
+        "input_reference": {"type": "string", "format": "binary"},
+        "input_reference[image_url]": {"type": "string"},
+    },
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"description": text}
+    for status, text in {
+        400: "Invalid request (the error names the field)",
+        401: "Missing or unknown key",
+        404: "No such video for this key",
+    }.items()
+}
+
+
+@router.post(
+    "/videos",
+    operation_id="create_video",
+    response_model=VideoObject,
+    responses={**_ERRORS, 413: {"description": "Too large"}, 415: {"description": "Bad type"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _create_schema},
+                "multipart/form-data": {"schema": _multipart_schema},
+            },
+        }
+    },
+)
+async def create_video(
+    request: Request,
+    key: ApiKeyDep,
+    services: ServicesDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> Response:
+    async with read_new_video(
+        request,
+        max_image_bytes=services.settings.max_image_bytes,
+        idempotency_key=idempotency_key,
+    ) as new:
+        task = await services.videos.create(key, new)
+    return video_response(task, request, services)
+
+
+@router.get("/videos", operation_id="list_videos", response_model=VideoList, responses=_ERRORS)
+async def list_videos(
+    request: Request,
+    key: ApiKeyDep,
+    services: ServicesDep,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    order: Annotated[Literal["asc", "desc"], Query()] = "desc",
+) -> Response:
+    tasks, has_more = await services.videos.list(
+        key, after=after, limit=limit, newest_first=order == "desc"
+    )
+    words = wants_openai_words(request, services.settings.status_dialect)
+    base = base_url(request, services)
+    data = [video_object(t, openai_words=words, services=services, base=base) for t in tasks]
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": data,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            "has_more": has_more,
+        }
+    )
+
+
+@router.get(
+    "/videos/{video_id}",
+    operation_id="retrieve_video",
+    response_model=VideoObject,
+    responses=_ERRORS,
+)
+async def retrieve_video(
+    video_id: str, request: Request, key: ApiKeyDep, services: ServicesDep
+) -> Response:
+    task = await services.videos.get(key, video_id)
+    return video_response(task, request, services)
+
+
+@router.delete(
+    "/videos/{video_id}",
+    operation_id="delete_video",
+    response_model=VideoDeleted,
+    responses=_ERRORS,
+)
+async def delete_video(video_id: str, key: ApiKeyDep, services: ServicesDep) -> Response:
+    await services.videos.delete(key, video_id)
+    return JSONResponse({"id": video_id, "object": "video.deleted", "deleted": True})
+
+
+@router.post(
+    "/videos/{video_id}/cancel",
+    operation_id="cancel_video",
+    response_model=VideoObject,
+    responses={**_ERRORS, 409: {"description": "Already finished"}},
+)
+async def cancel_video(
+    video_id: str, request: Request, key: ApiKeyDep, services: ServicesDep
+) -> Response:
+    task = await services.videos.cancel(key, video_id)
+    return video_response(task, request, services)
+
+
+@router.get(
+    "/videos/{video_id}/content",
+    operation_id="download_video_content",
+    response_class=Response,
+    responses={
+        **_ERRORS,
+        200: {"content": {"video/mp4": {}, "image/jpeg": {}}, "description": "The file"},
+        206: {"description": "Partial content (Range)"},
+        403: {"description": "Bad or expired signature"},
+        409: {"description": "Not ready"},
+        410: {"description": "Expired"},
+    },
+)
+async def download_video_content(
+    video_id: str,
+    request: Request,
+    services: ServicesDep,
+    variant: Annotated[str, Query(max_length=32)] = "video",
+    expires: Annotated[str | None, Query(max_length=32)] = None,
+    signature: Annotated[str | None, Query(max_length=128)] = None,
+    range_header: Annotated[str | None, Header(alias="range", max_length=200)] = None,
+) -> Response:
+    chosen = parse_variant(variant)
+    if signature is not None or expires is not None:
+        # A signed link is its own credential: no key needed, and it opens only this file.
+        if not _ID.match(video_id):
+            raise InvalidRequestError("Malformed video id.", param="video_id")
+        services.signer.verify(video_id, chosen.value, expires or "", signature or "")
+        task = await services.videos.get_linked(video_id)
+    else:
+        key = await authenticate(request)
+        task = await services.videos.get(key, video_id)
+    content = await locate(services.storage, task, chosen)
+    return stream_file(
+        services.storage,
+        content.key,
+        size=content.size,
+        media_type=content.media_type,
+        filename=content.filename,
+        range_header=range_header,
+    )

@@ -1,0 +1,46 @@
+"""create_app(settings): the one wiring point of the HTTP application."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from vidugate import __version__
+from vidugate.api import errors, health
+from vidugate.api.middleware import RequestIdMiddleware
+from vidugate.api.openai import models as openai_models
+from vidugate.api.openai import videos as openai_videos
+from vidugate.logs import configure
+from vidugate.services.container import open_services
+from vidugate.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure(settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_services(settings, run_workers=True) as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(
+        title="vidugate",
+        version=__version__,
+        summary="Video generation gateway: the Vidu video API, OpenAI-compatible.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(openai_videos.router)
+    app.include_router(openai_models.router)
+    app.include_router(health.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory vidugate.app:app_from_env`."""
+    return create_app(Settings())

@@ -1,0 +1,1 @@
+"""The vidugate command line (Typer + Rich)."""

@@ -1,0 +1,94 @@
+"""`vidugate serve` and `vidugate migrate`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+
+from vidugate.services.keys import KeyService
+from vidugate.settings import Role, Settings
+from vidugate.store.db import create_engine, migrate
+from vidugate.store.keys import KeyRepository
+
+err = Console(stderr=True)
+
+
+async def _prepare(settings: Settings) -> str | None:
+    """Migrate; on a gateway with no keys yet, make the first one (returned, shown once)."""
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+        keys = KeyService(KeyRepository(engine))
+        if await keys.count_active() > 0:
+            return None
+        _key, token = await keys.create("default")
+        return token
+    finally:
+        await engine.dispose()
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address [VIDUGATE_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [VIDUGATE_PORT].")] = None,
+    role: Annotated[Role | None, typer.Option(help="all, api or worker [VIDUGATE_ROLE].")] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+) -> None:
+    """Start the gateway (API and workers) on the embedded defaults or VIDUGATE_* settings."""
+    overrides = {
+        name: value
+        for name, value in {"host": host, "port": port, "role": role}.items()
+        if value is not None
+    }
+    settings = Settings().model_copy(update=overrides)
+    token = asyncio.run(_prepare(settings))
+    base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+    if token is not None:
+        err.print(
+            Panel.fit(
+                f"[bold]{token}[/bold]\n\n"
+                "Shown once; it is stored only as a hash. Try it:\n"
+                f"curl {base}/v1/videos -H 'Authorization: Bearer {token}' \\\n"
+                "  -F model=viduq3-pro -F 'prompt=A cat chasing butterflies' -F duration=5",
+                title="Your first API key",
+                border_style="green",
+            )
+        )
+        # Also on stdout, alone, for scripts that start the gateway and read the key.
+        print(f"VIDUGATE_API_KEY={token}", flush=True)
+    err.print(
+        f"vidugate on {base}  provider={settings.provider}  data={settings.data_dir.resolve()}"
+    )
+    # Imported here: the other commands start faster without the web stack.
+    import uvicorn
+
+    from vidugate.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=access_log,
+        loop="uvloop",
+        http="httptools",
+        timeout_graceful_shutdown=10,
+    )
+
+
+def migrate_command() -> None:
+    """Bring the database schema up to date (serve does this at start, too)."""
+
+    async def run() -> None:
+        settings = Settings()
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    err.print("database is up to date")

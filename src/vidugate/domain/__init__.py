@@ -1,0 +1,1 @@
+"""Domain: dataclasses, enums, the model table, the task states. Stdlib and errors only."""

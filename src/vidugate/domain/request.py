@@ -1,0 +1,231 @@
+"""A video request: the fields a client may give, and the rules that turn them into
+what a provider is asked to make. Pure; every rejection names its field."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field, replace
+
+from vidugate.domain.models import MODELS, Mode, ModelSpec, frame_size, frame_size_for_shape
+from vidugate.errors import InvalidRequestError
+
+MAX_SEED = 2_147_483_647
+MAX_PAYLOAD_CHARS = 1_048_576
+MAX_IMAGES = {Mode.TEXT: 0, Mode.IMAGE: 1, Mode.START_END: 2, Mode.REFERENCE: 7}
+
+
+@dataclass(frozen=True, slots=True)
+class VideoFields:
+    """The fields as given (already type-checked); None means not given."""
+
+    model: str
+    prompt: str | None = None
+    aspect_ratio: str | None = None
+    audio: bool | None = None
+    voice_id: str | None = None
+    is_rec: bool | None = None
+    bgm: bool | None = None
+    duration: int | None = None
+    seed: int | None = None
+    resolution: str | None = None
+    payload: str | None = None
+    off_peak: bool | None = None
+    watermark: bool | None = None
+    wm_position: int | None = None
+    wm_url: str | None = None
+    meta_data: str | None = None
+    movement_amplitude: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRequest:
+    """A validated request with every default applied."""
+
+    model: str
+    mode: Mode
+    prompt: str
+    aspect_ratio: str
+    resolution: str
+    duration: int
+    seed: int  # 0 until the gateway picks one (see with_seed)
+    audio: bool
+    bgm: bool
+    voice_id: str | None
+    is_rec: bool
+    payload: str | None
+    off_peak: bool
+    watermark: bool
+    wm_position: int
+    wm_url: str | None
+    meta_data: str | None
+    movement_amplitude: str | None = None
+    image_count: int = 0
+    # Set once the images are known: the shape of the video actually produced.
+    width: int = 0
+    height: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> ModelSpec:
+        return MODELS[self.model]
+
+    def with_seed(self) -> VideoRequest:
+        """Absent or 0 means random: pick the seed now and keep it, so the task can be redone."""
+        if self.seed:
+            return self
+        return replace(self, seed=secrets.randbelow(MAX_SEED) + 1)
+
+    def with_frame(self, image_shape: tuple[int, int] | None) -> VideoRequest:
+        if image_shape is None or self.mode is Mode.REFERENCE:
+            width, height = frame_size(self.resolution, self.aspect_ratio)
+        else:
+            width, height = frame_size_for_shape(self.resolution, *image_shape)
+        return replace(self, width=width, height=height)
+
+
+def _allowed(values: object) -> str:
+    if isinstance(values, (list, tuple, frozenset, set)):
+        return ", ".join(str(v) for v in values)
+    return str(values)
+
+
+def model_spec(model: str) -> ModelSpec:
+    spec = MODELS.get(model)
+    if spec is None:
+        raise InvalidRequestError(
+            f"Unknown model {model!r}. Supported models: {_allowed(list(MODELS))}.",
+            param="model",
+        )
+    return spec
+
+
+def build_request(fields: VideoFields, *, mode: Mode, image_count: int) -> VideoRequest:
+    """Apply the model's rules and defaults. Images are counted here and inspected elsewhere."""
+    spec = model_spec(fields.model)
+    if mode not in spec.modes:
+        raise InvalidRequestError(
+            f"Model {spec.id} does not support {mode.value}; it supports "
+            f"{_allowed(sorted(m.value for m in spec.modes))}.",
+            param="model",
+        )
+    if image_count > MAX_IMAGES[mode]:
+        raise InvalidRequestError(
+            f"{mode.value} takes at most {MAX_IMAGES[mode]} image(s); {image_count} were given.",
+            param="images",
+        )
+
+    is_rec = bool(fields.is_rec)
+    prompt = fields.prompt or ""
+    if len(prompt) > spec.max_prompt_chars:
+        raise InvalidRequestError(
+            f"prompt has {len(prompt)} characters; at most {spec.max_prompt_chars} are allowed.",
+            param="prompt",
+        )
+    if not prompt.strip() and not is_rec and image_count == 0:
+        raise InvalidRequestError(
+            "prompt is required: a non-empty text (it may be empty only with is_rec=true "
+            "or an image).",
+            param="prompt",
+            code="missing_required_parameter" if fields.prompt is None else "invalid_value",
+        )
+
+    aspect_ratio = fields.aspect_ratio or spec.default_aspect_ratio
+    if aspect_ratio not in spec.aspect_ratios:
+        raise InvalidRequestError(
+            f"aspect_ratio {aspect_ratio!r} is not supported by {spec.id}; "
+            f"allowed: {_allowed(spec.aspect_ratios)}.",
+            param="aspect_ratio",
+        )
+    resolution = fields.resolution or spec.default_resolution
+    if resolution not in spec.resolutions:
+        raise InvalidRequestError(
+            f"resolution {resolution!r} is not supported by {spec.id}; "
+            f"allowed: {_allowed(spec.resolutions)}.",
+            param="resolution",
+        )
+    duration = spec.default_duration if fields.duration is None else fields.duration
+    if duration not in spec.durations:
+        raise InvalidRequestError(
+            f"duration {duration} is out of range for {spec.id}; allowed: "
+            f"{spec.describe_durations()} seconds.",
+            param="duration",
+        )
+    seed = fields.seed or 0
+    if not 0 <= seed <= MAX_SEED:
+        raise InvalidRequestError(
+            f"seed must be between 0 and {MAX_SEED} (0 or absent: random).", param="seed"
+        )
+    if fields.payload is not None and len(fields.payload) > MAX_PAYLOAD_CHARS:
+        raise InvalidRequestError(
+            f"payload has {len(fields.payload)} characters; at most {MAX_PAYLOAD_CHARS}.",
+            param="payload",
+        )
+    if fields.meta_data is not None:
+        _check_meta_data(fields.meta_data)
+    wm_position = 3 if fields.wm_position is None else fields.wm_position
+    if wm_position not in (1, 2, 3, 4):
+        raise InvalidRequestError(
+            "wm_position must be 1 (top-left), 2 (top-right), 3 (bottom-right) or 4 (bottom-left).",
+            param="wm_position",
+        )
+    if fields.wm_url is not None and not fields.wm_url.startswith(("http://", "https://")):
+        raise InvalidRequestError(
+            "wm_url must be an http(s) URL of a watermark image.", param="wm_url"
+        )
+    if fields.movement_amplitude is not None and fields.movement_amplitude not in (
+        "auto",
+        "small",
+        "medium",
+        "large",
+    ):
+        raise InvalidRequestError(
+            "movement_amplitude must be auto, small, medium or large.", param="movement_amplitude"
+        )
+
+    off_peak = bool(fields.off_peak)
+    if off_peak and fields.audio:
+        raise InvalidRequestError(
+            "off_peak cannot be combined with audio=true; set audio=false or off_peak=false.",
+            param="off_peak",
+        )
+    # Off-peak generation has no audio upstream, so an unstated audio follows it.
+    audio = fields.audio if fields.audio is not None else (spec.audio_default and not off_peak)
+    bgm = bool(fields.bgm) and "bgm" not in spec.ignored_fields
+    if spec.bgm_max_duration is not None and duration > spec.bgm_max_duration:
+        bgm = False
+    voice_id = fields.voice_id or None
+
+    return VideoRequest(
+        model=spec.id,
+        mode=mode,
+        prompt=prompt,
+        aspect_ratio=aspect_ratio,
+        resolution=resolution,
+        duration=duration,
+        seed=seed,
+        audio=audio,
+        bgm=bgm,
+        voice_id=voice_id,
+        is_rec=is_rec,
+        payload=fields.payload,
+        off_peak=off_peak,
+        watermark=bool(fields.watermark),
+        wm_position=wm_position,
+        wm_url=fields.wm_url,
+        meta_data=fields.meta_data,
+        movement_amplitude=fields.movement_amplitude,
+        image_count=image_count,
+    )
+
+
+def _check_meta_data(text: str) -> None:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        raise InvalidRequestError(
+            'meta_data must be a JSON object encoded as a string, e.g. \'{"k": "v"}\'.',
+            param="meta_data",
+        )

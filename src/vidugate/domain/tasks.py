@@ -1,0 +1,88 @@
+"""The task: its states and the value the rest of the code passes around."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from vidugate.domain.request import VideoRequest
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED})
+ACTIVE = frozenset({TaskStatus.QUEUED, TaskStatus.PROCESSING})
+
+
+class Surface(StrEnum):
+    """Which API a task was created through (it reads on both)."""
+
+    OPENAI = "openai"
+    VIDU = "vidu"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskError:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class VideoTask:
+    id: str
+    key_id: str
+    surface: Surface
+    provider: str
+    status: TaskStatus
+    progress: int
+    request: VideoRequest
+    created_at: float
+    updated_at: float
+    deadline_at: float
+    images: tuple[str, ...] = ()  # storage keys of the input images, in order
+    watermark_key: str | None = None  # storage key of wm_url's image
+    started_at: float | None = None
+    completed_at: float | None = None
+    expires_at: float | None = None
+    upstream_id: str | None = None
+    error: TaskError | None = None
+    video_key: str | None = None
+    thumbnail_key: str | None = None
+    has_audio: bool = False
+    attempts: int = 0  # consecutive failed looks, for back-off
+    deleted_at: float | None = None
+
+    @property
+    def size(self) -> str:
+        return f"{self.request.width}x{self.request.height}"
+
+    def expired(self, now: float | None = None) -> bool:
+        return self.expires_at is not None and (now or time.time()) >= self.expires_at
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_id(prefix: str) -> str:
+    """prefix + a ULID: 48 bits of milliseconds then 80 random bits, Crockford base32.
+
+    Sorting ids sorts by creation time, which is what list pagination needs, and the
+    random part keeps ids unguessable."""
+    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return prefix + "".join(reversed(chars))

@@ -1,0 +1,128 @@
+"""The one error tree of vidugate. Code below the API raises these; each API
+surface renders them in its own envelope in exactly one place.
+
+    VidugateError
+     ├── InvalidRequestError        400 invalid_value / unknown_parameter / ...
+     │    ├── PayloadTooLargeError  413 too_large
+     │    └── UnsupportedMediaError 415 unsupported_media_type
+     ├── AuthenticationError        401 invalid_api_key
+     ├── PermissionDeniedError      403 invalid_signature
+     ├── QuotaError                 402 insufficient_quota
+     ├── NotFoundError              404 not_found
+     ├── ConflictError              409 conflict / video_not_ready
+     ├── GoneError                  410 expired
+     ├── RateLimitError             429 rate_limit_exceeded (retry_after)
+     ├── ServiceUnavailableError    503 unavailable (retry_after)
+     └── ProviderError              502 upstream_error
+          ├── UpstreamRejectedError     the upstream refused the request
+          ├── UpstreamAuthError         the upstream refused our credentials
+          └── UpstreamUnavailableError  503, retriable after retry_after seconds
+
+Nothing here imports FastAPI: the HTTP mapping is data on each class.
+"""
+
+from __future__ import annotations
+
+
+class VidugateError(Exception):
+    status: int = 500
+    type: str = "api_error"
+    code: str = "internal_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        if code is not None:
+            self.code = code
+        self.retry_after = retry_after
+
+
+class InvalidRequestError(VidugateError):
+    status = 400
+    type = "invalid_request_error"
+    code = "invalid_value"
+
+
+class PayloadTooLargeError(InvalidRequestError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMediaError(InvalidRequestError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class AuthenticationError(VidugateError):
+    status = 401
+    type = "invalid_request_error"
+    code = "invalid_api_key"
+
+
+class PermissionDeniedError(VidugateError):
+    status = 403
+    type = "invalid_request_error"
+    code = "invalid_signature"
+
+
+class QuotaError(VidugateError):
+    status = 402
+    type = "insufficient_quota"
+    code = "insufficient_quota"
+
+
+class NotFoundError(VidugateError):
+    status = 404
+    type = "invalid_request_error"
+    code = "not_found"
+
+
+class ConflictError(VidugateError):
+    status = 409
+    type = "invalid_request_error"
+    code = "conflict"
+
+
+class GoneError(VidugateError):
+    status = 410
+    type = "invalid_request_error"
+    code = "expired"
+
+
+class RateLimitError(VidugateError):
+    status = 429
+    type = "rate_limit_error"
+    code = "rate_limit_exceeded"
+
+
+class ServiceUnavailableError(VidugateError):
+    status = 503
+    type = "api_error"
+    code = "unavailable"
+
+
+class ProviderError(VidugateError):
+    status = 502
+    type = "upstream_error"
+    code = "upstream_error"
+
+
+class UpstreamRejectedError(ProviderError):
+    pass
+
+
+class UpstreamAuthError(ProviderError):
+    code = "upstream_auth_error"
+
+
+class UpstreamUnavailableError(ProviderError):
+    status = 503
+    code = "upstream_unavailable"

@@ -1,0 +1,1 @@
+"""Outbound networking: fetching user-supplied URLs without exposing the gateway's own network."""

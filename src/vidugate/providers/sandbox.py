@@ -1,0 +1,241 @@
+"""The sandbox provider: renders real MP4s locally, free and deterministic.
+
+Each render runs in its own process (forkserver, with the renderer preloaded) so the CPU
+work never stalls the event loop and a cancel is an immediate, clean kill. The child
+reports progress over a pipe. Jobs live in memory: after a restart, a job the provider no
+longer knows is simply rendered again, which gives the same frames (the seed is stored)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import shutil
+import signal
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from vidugate.domain.tasks import TaskError
+from vidugate.errors import ProviderError
+from vidugate.media.spec import RenderSpec
+from vidugate.providers.base import (
+    CancelOutcome,
+    JobState,
+    JobStatus,
+    ProviderJob,
+    ResultFiles,
+    Submission,
+)
+
+_CTX = multiprocessing.get_context("forkserver")
+
+
+@dataclass(slots=True)
+class _Job:
+    id: str
+    spec: RenderSpec
+    dir: Path
+    state: JobState = JobState.QUEUED
+    progress: int = 0
+    error: TaskError | None = None
+    has_audio: bool = False
+    runner: asyncio.Task[None] | None = None
+    process: Any = None
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def video(self) -> Path:
+        return self.dir / "video.mp4"
+
+    @property
+    def thumbnail(self) -> Path:
+        return self.dir / "thumbnail.jpg"
+
+
+class SandboxProvider:
+    id = "sandbox"
+    poll_interval = 0.25
+
+    def __init__(self, work_dir: Path, *, concurrency: int, pace: float) -> None:
+        # Children fork from a server that has already imported the renderer: ~ms per start.
+        _CTX.set_forkserver_preload(["vidugate.media.render"])
+        self.work_dir = work_dir / "sandbox"
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.pace = pace
+        self._slots = asyncio.Semaphore(concurrency)
+        self._jobs: dict[str, _Job] = {}
+
+    def _spec(self, job: ProviderJob) -> RenderSpec:
+        request = job.request
+        return RenderSpec(
+            width=request.width,
+            height=request.height,
+            duration=request.duration,
+            prompt=request.prompt,
+            seed=request.seed,
+            audio=request.audio,
+            bgm=request.bgm,
+            image_path=job.image_paths[0] if job.image_paths else None,
+            end_image_path=job.image_paths[1] if len(job.image_paths) > 1 else None,
+            watermark=request.watermark,
+            wm_position=request.wm_position,
+            wm_image_path=job.watermark_path,
+            pace=self.pace,
+        )
+
+    def _start(self, job: ProviderJob) -> _Job:
+        upstream_id = "sbx_" + job.task_id
+        running = _Job(id=upstream_id, spec=self._spec(job), dir=self.work_dir / upstream_id)
+        self._jobs[upstream_id] = running
+        running.runner = asyncio.create_task(self._run(running), name=f"render {upstream_id}")
+        return running
+
+    async def submit(self, job: ProviderJob) -> Submission:
+        existing = self._jobs.get("sbx_" + job.task_id)
+        running = existing if existing is not None else self._start(job)
+        return Submission(upstream_id=running.id)
+
+    async def status(self, job: ProviderJob) -> JobStatus:
+        running = self._jobs.get(job.upstream_id or "")
+        if running is None:
+            # Unknown after a restart: render again; the same seed gives the same video.
+            running = self._start(job)
+        return JobStatus(state=running.state, progress=running.progress, error=running.error)
+
+    async def cancel(self, job: ProviderJob) -> CancelOutcome:
+        running = self._jobs.pop(job.upstream_id or "sbx_" + job.task_id, None)
+        if running is None:
+            return CancelOutcome(cancelled=True)
+        finished = running.state in (JobState.SUCCEEDED, JobState.FAILED)
+        running.state = JobState.CANCELLED
+        if running.runner is not None and not running.runner.done():
+            running.runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running.runner
+        await asyncio.to_thread(shutil.rmtree, running.dir, True)
+        return CancelOutcome(cancelled=not finished)
+
+    async def fetch_result(self, job: ProviderJob, work_dir: Path) -> ResultFiles:
+        running = self._jobs.get(job.upstream_id or "")
+        if running is None or running.state is not JobState.SUCCEEDED:
+            raise ProviderError("the sandbox has no finished render for this task")
+        await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
+        video = work_dir / "video.mp4"
+        thumbnail = work_dir / "thumbnail.jpg"
+        await asyncio.to_thread(shutil.move, running.video, video)
+        await asyncio.to_thread(shutil.move, running.thumbnail, thumbnail)
+        self._jobs.pop(running.id, None)
+        await asyncio.to_thread(shutil.rmtree, running.dir, True)
+        return ResultFiles(
+            video=video,
+            thumbnail=thumbnail,
+            width=running.spec.width,
+            height=running.spec.height,
+            has_audio=running.has_audio,
+        )
+
+    async def close(self) -> None:
+        jobs = list(self._jobs.values())
+        self._jobs.clear()
+        for running in jobs:
+            if running.runner is not None:
+                running.runner.cancel()
+        for running in jobs:
+            if running.runner is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running.runner
+
+    async def _run(self, job: _Job) -> None:
+        async with self._slots:
+            job.state = JobState.RUNNING
+            await asyncio.to_thread(job.dir.mkdir, parents=True, exist_ok=True)
+            receiver, sender = _CTX.Pipe(duplex=False)
+            process = _CTX.Process(
+                target=_render_child,
+                args=(job.spec, job.video, job.thumbnail, sender),
+                daemon=True,
+            )
+            try:
+                # Synchronous on purpose: a forkserver start takes milliseconds, and a start
+                # left running in a thread could outlive a cancel and orphan the child.
+                process.start()
+                job.process = process
+                sender.close()
+                await self._follow(job, receiver)
+                await asyncio.to_thread(process.join)
+            finally:
+                receiver.close()
+                if process.is_alive():
+                    process.terminate()
+                    await asyncio.to_thread(process.join, 5)
+                    if process.is_alive():
+                        process.kill()
+                        await asyncio.to_thread(process.join)
+            if job.state is JobState.RUNNING:
+                job.state = JobState.FAILED
+                job.error = TaskError(
+                    "render_failed", f"the sandbox renderer exited with code {process.exitcode}"
+                )
+            job.finished.set()
+
+    async def _follow(self, job: _Job, receiver: Connection) -> None:
+        """Read the child's messages until it closes its end of the pipe."""
+        loop = asyncio.get_running_loop()
+        closed = loop.create_future()
+
+        def on_readable() -> None:
+            try:
+                while receiver.poll():
+                    _apply(job, receiver.recv())
+            except (EOFError, OSError):
+                if not closed.done():
+                    closed.set_result(None)
+
+        loop.add_reader(receiver.fileno(), on_readable)
+        try:
+            await closed
+        finally:
+            loop.remove_reader(receiver.fileno())
+
+
+def _apply(job: _Job, message: tuple[Any, ...]) -> None:
+    kind = message[0]
+    if kind == "progress":
+        done, total = message[1], message[2]
+        job.progress = max(job.progress, min(99, int(done * 100 / max(total, 1))))
+    elif kind == "done":
+        job.has_audio = bool(message[1])
+        job.state = JobState.SUCCEEDED
+        job.progress = 99
+    elif kind == "error":
+        job.state = JobState.FAILED
+        job.error = TaskError("render_failed", str(message[1]))
+
+
+def _render_child(spec: RenderSpec, video: Path, thumbnail: Path, sender: Connection) -> None:
+    from vidugate.media.render import render_video
+
+    # A cancel is a SIGTERM: turn it into an exception so the renderer removes its part file.
+    def stop(_signum: int, _frame: object) -> None:
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, stop)
+    last = -1
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last
+        percent = done * 100 // max(total, 1)
+        if percent != last:
+            last = percent
+            sender.send(("progress", done, total))
+
+    try:
+        result = render_video(spec, video, thumbnail, progress=progress)
+    except Exception as exc:  # reported to the parent, which fails the task with it
+        sender.send(("error", f"{type(exc).__name__}: {exc}"))
+    else:
+        sender.send(("done", result.has_audio))
+    finally:
+        sender.close()

@@ -1,0 +1,1 @@
+"""Use cases: create, read, cancel, delete, advance tasks; serve content; keys."""

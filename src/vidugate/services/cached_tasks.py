@@ -1,0 +1,62 @@
+"""Task reads through a small in-process cache.
+
+Clients poll the status route every second for minutes; most polls would read a row that
+has not changed. Every write made in this process goes through here and refreshes the
+entry, so this process always reads its own writes; the TTLs bound how stale a write made
+by another process can look (an active task changes often, a finished one never)."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+from vidugate.domain.tasks import TaskStatus, VideoTask
+from vidugate.store.tasks import TaskRepository
+
+ACTIVE_TTL = 0.5
+TERMINAL_TTL = 60.0
+LIMIT = 20_000
+
+
+class CachedTasks:
+    def __init__(self, repo: TaskRepository) -> None:
+        self.repo = repo
+        self._entries: OrderedDict[str, tuple[VideoTask, float]] = OrderedDict()
+
+    def remember(self, task: VideoTask) -> VideoTask:
+        ttl = TERMINAL_TTL if task.status.terminal else ACTIVE_TTL
+        self._entries[task.id] = (task, time.monotonic() + ttl)
+        self._entries.move_to_end(task.id)
+        if len(self._entries) > LIMIT:
+            self._entries.popitem(last=False)
+        return task
+
+    def forget(self, task_id: str) -> None:
+        self._entries.pop(task_id, None)
+
+    async def get(self, task_id: str) -> VideoTask | None:
+        entry = self._entries.get(task_id)
+        if entry is not None and entry[1] > time.monotonic():
+            return entry[0]
+        task = await self.repo.get(task_id)
+        if task is None:
+            self.forget(task_id)
+            return None
+        return self.remember(task)
+
+    async def update(
+        self,
+        task_id: str,
+        *,
+        expect: Iterable[TaskStatus] | None = None,
+        owner: str | None = None,
+        values: dict[str, Any],
+    ) -> VideoTask | None:
+        values.setdefault("updated_at", time.time())
+        task = await self.repo.update(task_id, expect=expect, owner=owner, values=values)
+        if task is None:
+            self.forget(task_id)
+            return None
+        return self.remember(task)

@@ -1,0 +1,115 @@
+"""Builds every long-lived object once, from settings, and closes them in reverse order.
+The app's lifespan and the CLI both open one of these; nothing is a module global."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from vidugate.net.fetch import FetchPolicy, UrlFetcher
+from vidugate.providers.base import Provider
+from vidugate.providers.registry import build_providers
+from vidugate.services.cached_tasks import CachedTasks
+from vidugate.services.images import ImageIngest
+from vidugate.services.keys import KeyService
+from vidugate.services.lifecycle import LifecycleConfig, TaskLifecycle
+from vidugate.services.signing import UrlSigner
+from vidugate.services.videos import CreateConfig, VideoService
+from vidugate.settings import Role, Settings
+from vidugate.storage.base import Storage
+from vidugate.storage.local import LocalStorage
+from vidugate.store.db import create_engine, migrate
+from vidugate.store.keys import KeyRepository
+from vidugate.store.tasks import TaskRepository
+from vidugate.workers.runner import Worker
+from vidugate.workers.sweeper import Sweeper
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    storage: Storage
+    tasks: CachedTasks
+    keys: KeyService
+    videos: VideoService
+    lifecycle: TaskLifecycle
+    providers: dict[str, Provider]
+    signer: UrlSigner
+    worker: Worker | None
+    sweeper: Sweeper | None
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterator[Services]:
+    engine = create_engine(settings.resolved_database_url)
+    await migrate(engine)
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    storage = LocalStorage(settings.media_dir)
+    repo = TaskRepository(engine)
+    tasks = CachedTasks(repo)
+    fetch_policy = FetchPolicy(
+        allow_private=settings.fetch_allow_private,
+        allow_networks=tuple(settings.fetch_allow_networks),
+        timeout=settings.fetch_timeout_seconds,
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(engine.dispose)
+        fetcher = await stack.enter_async_context(UrlFetcher(fetch_policy))
+        providers = build_providers(settings)
+        for provider in providers.values():
+            stack.push_async_callback(provider.close)
+        lifecycle = TaskLifecycle(
+            tasks,
+            providers,
+            storage,
+            LifecycleConfig(
+                retention_seconds=settings.retention_seconds, work_dir=settings.work_dir
+            ),
+        )
+        worker = None
+        sweeper = None
+        if run_workers and settings.role in (Role.ALL, Role.WORKER):
+            worker = Worker(
+                lifecycle,
+                repo,
+                concurrency=settings.worker_concurrency,
+                lease_seconds=settings.lease_seconds,
+            )
+            sweeper = Sweeper(tasks, storage)
+        videos = VideoService(
+            tasks,
+            ImageIngest(storage, fetcher, settings.work_dir, max_bytes=settings.max_image_bytes),
+            storage,
+            CreateConfig(
+                provider=settings.provider,
+                deadline_seconds=settings.task_deadline_seconds,
+                off_peak_deadline_seconds=settings.off_peak_deadline_seconds,
+            ),
+            wake_worker=worker.wake if worker is not None else _no_worker,
+        )
+        services = Services(
+            settings=settings,
+            engine=engine,
+            storage=storage,
+            tasks=tasks,
+            keys=KeyService(KeyRepository(engine), cache_seconds=settings.key_cache_seconds),
+            videos=videos,
+            lifecycle=lifecycle,
+            providers=providers,
+            signer=UrlSigner(settings.signing_key(), settings.signed_url_ttl_seconds),
+            worker=worker,
+            sweeper=sweeper,
+        )
+        for loop in (worker, sweeper):
+            if loop is not None:
+                await loop.start()
+                stack.push_async_callback(loop.stop)
+        yield services
+
+
+def _no_worker() -> None:
+    """API-only processes leave new tasks for the workers, which find them by polling."""

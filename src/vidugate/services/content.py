@@ -1,0 +1,67 @@
+"""Which stored file answers a content request, and whether it may be served yet."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from vidugate.domain.tasks import TaskStatus, VideoTask
+from vidugate.errors import ConflictError, GoneError, InvalidRequestError, NotFoundError
+from vidugate.storage.base import Storage
+
+
+class Variant(StrEnum):
+    VIDEO = "video"
+    THUMBNAIL = "thumbnail"
+
+
+MEDIA_TYPES = {Variant.VIDEO: "video/mp4", Variant.THUMBNAIL: "image/jpeg"}
+EXTENSIONS = {Variant.VIDEO: "mp4", Variant.THUMBNAIL: "jpg"}
+
+
+def parse_variant(value: str) -> Variant:
+    try:
+        return Variant(value)
+    except ValueError:
+        raise InvalidRequestError(
+            f"variant {value!r} is not available; allowed: video, thumbnail.", param="variant"
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredContent:
+    key: str
+    size: int
+    media_type: str
+    filename: str
+
+
+async def locate(storage: Storage, task: VideoTask, variant: Variant) -> StoredContent:
+    if task.status is not TaskStatus.COMPLETED:
+        if task.status.terminal:
+            raise ConflictError(
+                f"Video {task.id} is {task.status.value}; it has no content.",
+                param="video_id",
+                code="video_not_ready",
+            )
+        raise ConflictError(
+            f"Video {task.id} is still {task.status.value} ({task.progress}%); poll it "
+            "until status is completed.",
+            param="video_id",
+            code="video_not_ready",
+        )
+    if task.expired(time.time()):
+        raise GoneError(f"The content of video {task.id} has expired and was removed.")
+    key = task.video_key if variant is Variant.VIDEO else task.thumbnail_key
+    size = await storage.size(key) if key else None
+    if key is None or size is None:
+        if variant is Variant.THUMBNAIL:
+            raise NotFoundError(f"Video {task.id} has no thumbnail.", param="variant")
+        raise GoneError(f"The content of video {task.id} is no longer stored.")
+    return StoredContent(
+        key=key,
+        size=size,
+        media_type=MEDIA_TYPES[variant],
+        filename=f"{task.id}.{EXTENSIONS[variant]}",
+    )

@@ -1,0 +1,66 @@
+"""Gateway API keys: made once, shown once, stored as a hash, looked up on every request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+from vidugate.domain.tasks import new_id
+from vidugate.errors import AuthenticationError
+from vidugate.store.keys import ApiKey, KeyRepository
+
+KEY_PREFIX = "vg-"
+_NEGATIVE_TTL = 5.0
+_CACHE_LIMIT = 10_000
+
+
+def hash_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class KeyService:
+    def __init__(self, keys: KeyRepository, *, cache_seconds: float = 30.0) -> None:
+        self.keys = keys
+        # Known keys are kept briefly so the status route needs no query; a revoke made in
+        # another process takes effect within cache_seconds (in this process, at once).
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[ApiKey | None, float]] = {}
+
+    async def create(self, name: str) -> tuple[ApiKey, str]:
+        token = KEY_PREFIX + secrets.token_urlsafe(32)
+        key = ApiKey(
+            id=new_id("key_"),
+            name=name,
+            prefix=token[:10],
+            created_at=time.time(),
+            revoked_at=None,
+        )
+        await self.keys.insert(key, hash_key(token))
+        return key, token
+
+    async def authenticate(self, token: str) -> ApiKey:
+        digest = hash_key(token)
+        now = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and cached[1] > now:
+            key = cached[0]
+        else:
+            key = await self.keys.by_hash(digest)
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[digest] = (key, now + (self.cache_seconds if key else _NEGATIVE_TTL))
+        if key is None:
+            raise AuthenticationError("Incorrect API key provided.")
+        return key
+
+    async def all(self) -> list[ApiKey]:
+        return await self.keys.all()
+
+    async def revoke(self, id_or_prefix: str) -> list[ApiKey]:
+        revoked = await self.keys.revoke(id_or_prefix, time.time())
+        self._cache.clear()
+        return revoked
+
+    async def count_active(self) -> int:
+        return await self.keys.count_active()

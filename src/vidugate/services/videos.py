@@ -1,0 +1,236 @@
+"""Video tasks as a client sees them: create, read, list, cancel, delete."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+from vidugate.domain.models import Mode
+from vidugate.domain.request import VideoFields, VideoRequest, build_request
+from vidugate.domain.tasks import ACTIVE, Surface, TaskStatus, VideoTask, new_id
+from vidugate.errors import ConflictError, NotFoundError
+from vidugate.services.cached_tasks import CachedTasks
+from vidugate.services.images import ImageIngest, ImageSource, StoredImage
+from vidugate.services.lifecycle import input_prefix, result_prefix
+from vidugate.storage.base import Storage
+from vidugate.store.keys import ApiKey
+from vidugate.store.tasks import DuplicateIdempotencyKeyError
+
+log = logging.getLogger("vidugate.videos")
+
+IDEMPOTENCY_WINDOW = 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class CreateConfig:
+    provider: str
+    deadline_seconds: float
+    off_peak_deadline_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class NewVideo:
+    """A create call as the API layer hands it over."""
+
+    fields: VideoFields
+    mode: Mode
+    images: Sequence[ImageSource] = ()
+    image_param: str = "images"
+    surface: Surface = Surface.OPENAI
+    idempotency_key: str | None = None
+
+
+class VideoService:
+    def __init__(
+        self,
+        tasks: CachedTasks,
+        ingest: ImageIngest,
+        storage: Storage,
+        config: CreateConfig,
+        wake_worker: Callable[[], None],
+    ) -> None:
+        self.tasks = tasks
+        self.ingest = ingest
+        self.storage = storage
+        self.config = config
+        self.wake_worker = wake_worker
+
+    async def create(self, key: ApiKey, new: NewVideo) -> VideoTask:
+        # Every rule that needs no image is checked before any image is fetched.
+        request = build_request(new.fields, mode=new.mode, image_count=len(new.images))
+        fingerprint = None
+        if new.idempotency_key is not None:
+            fingerprint = await asyncio.to_thread(_fingerprint, new)
+            earlier = await self._idempotent(key, new.idempotency_key, fingerprint)
+            if earlier is not None:
+                return earlier
+        task_id = new_id("video_")
+        try:
+            images = await self._ingest_images(task_id, new)
+            watermark = None
+            if request.watermark and request.wm_url:
+                watermark = await self.ingest.ingest(
+                    request.wm_url, f"{input_prefix(task_id)}/watermark", param="wm_url"
+                )
+            shape = (images[0].info.width, images[0].info.height) if images else None
+            request = request.with_seed().with_frame(shape)
+            task = self._new_task(key, task_id, request, images, watermark, new.surface)
+            try:
+                await self.tasks.repo.insert(
+                    task, idempotency_key=new.idempotency_key, request_hash=fingerprint
+                )
+            except DuplicateIdempotencyKeyError:
+                # Two requests with one key raced; the first one's task is the answer.
+                await self.storage.delete_prefix(input_prefix(task_id))
+                earlier = await self._idempotent(key, new.idempotency_key or "", fingerprint)
+                if earlier is None:
+                    raise
+                return earlier
+        except BaseException:
+            await self.storage.delete_prefix(input_prefix(task_id))
+            raise
+        self.tasks.remember(task)
+        self.wake_worker()
+        log.info("task.created task_id=%s model=%s mode=%s", task.id, request.model, new.mode)
+        return task
+
+    async def _ingest_images(self, task_id: str, new: NewVideo) -> list[StoredImage]:
+        stored = []
+        for index, source in enumerate(new.images):
+            param = new.image_param if len(new.images) == 1 else f"{new.image_param}[{index}]"
+            key = f"{input_prefix(task_id)}/image{index}"
+            stored.append(await self.ingest.ingest(source, key, param=param))
+        return stored
+
+    def _new_task(
+        self,
+        key: ApiKey,
+        task_id: str,
+        request: VideoRequest,
+        images: list[StoredImage],
+        watermark: StoredImage | None,
+        surface: Surface,
+    ) -> VideoTask:
+        now = time.time()
+        deadline = (
+            self.config.off_peak_deadline_seconds
+            if request.off_peak
+            else self.config.deadline_seconds
+        )
+        return VideoTask(
+            id=task_id,
+            key_id=key.id,
+            surface=surface,
+            provider=self.config.provider,
+            status=TaskStatus.QUEUED,
+            progress=0,
+            request=request,
+            created_at=now,
+            updated_at=now,
+            deadline_at=now + deadline,
+            images=tuple(image.key for image in images),
+            watermark_key=watermark.key if watermark else None,
+        )
+
+    async def _idempotent(
+        self, key: ApiKey, idem: str, fingerprint: str | None
+    ) -> VideoTask | None:
+        found = await self.tasks.repo.find_idempotent(key.id, idem)
+        if found is None:
+            return None
+        task, earlier_fingerprint = found
+        if time.time() - task.created_at > IDEMPOTENCY_WINDOW:
+            raise ConflictError(
+                "This Idempotency-Key was used more than 24 hours ago; use a new key.",
+                param="Idempotency-Key",
+            )
+        if earlier_fingerprint != fingerprint:
+            raise ConflictError(
+                "This Idempotency-Key was already used with a different request body.",
+                param="Idempotency-Key",
+            )
+        return task
+
+    async def get(self, key: ApiKey, task_id: str) -> VideoTask:
+        task = await self.tasks.get(task_id)
+        # Another key's task answers exactly like a missing one.
+        if task is None or task.key_id != key.id or task.deleted_at is not None:
+            raise NotFoundError(f"No video found with id {task_id!r}.", param="video_id")
+        return task
+
+    async def get_linked(self, task_id: str) -> VideoTask:
+        """The task behind a signed link (the signature stood in for the key)."""
+        task = await self.tasks.get(task_id)
+        if task is None or task.deleted_at is not None:
+            raise NotFoundError(f"No video found with id {task_id!r}.", param="video_id")
+        return task
+
+    async def list(
+        self, key: ApiKey, *, after: str | None, limit: int, newest_first: bool
+    ) -> tuple[list[VideoTask], bool]:
+        page = await self.tasks.repo.list_for_key(
+            key.id, after=after, limit=limit + 1, newest_first=newest_first
+        )
+        for task in page[:limit]:
+            self.tasks.remember(task)
+        return page[:limit], len(page) > limit
+
+    async def cancel(self, key: ApiKey, task_id: str) -> VideoTask:
+        task = await self.get(key, task_id)
+        cancelled = await self._stop(task, deleted=False)
+        if cancelled is None:
+            current = await self.get(key, task_id)
+            raise ConflictError(
+                f"Video {task_id} is already {current.status.value}; only queued or "
+                "processing videos can be cancelled.",
+                param="video_id",
+            )
+        return cancelled
+
+    async def delete(self, key: ApiKey, task_id: str) -> None:
+        task = await self.get(key, task_id)
+        stopped = await self._stop(task, deleted=True)
+        if stopped is None:
+            await self.tasks.update(task.id, values={"deleted_at": time.time()})
+        await self.storage.delete_prefix(result_prefix(task.id))
+        await self.storage.delete_prefix(input_prefix(task.id))
+        self.tasks.forget(task.id)
+
+    async def _stop(self, task: VideoTask, *, deleted: bool) -> VideoTask | None:
+        """Cancel an active task; a worker then takes the upstream job back and cleans up."""
+        now = time.time()
+        values: dict[str, object] = {
+            "status": TaskStatus.CANCELLED.value,
+            "completed_at": now,
+            "error_code": "cancelled",
+            "error_message": "The task was cancelled by the client.",
+            "next_poll_at": now,
+        }
+        if deleted:
+            values["deleted_at"] = now
+        stopped = await self.tasks.update(task.id, expect=ACTIVE, values=values)
+        if stopped is not None:
+            log.info("task.cancelled task_id=%s deleted=%s", task.id, deleted)
+            self.wake_worker()
+        return stopped
+
+
+def _fingerprint(new: NewVideo) -> str:
+    """What makes two creates "the same request" for Idempotency-Key."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(asdict(new.fields), sort_keys=True).encode())
+    digest.update(new.mode.value.encode())
+    for source in new.images:
+        if isinstance(source, str):
+            digest.update(b"s" + source.encode())
+        else:
+            source.file.seek(0)
+            while chunk := source.file.read(1024 * 1024):
+                digest.update(chunk)
+            source.file.seek(0)
+    return digest.hexdigest()

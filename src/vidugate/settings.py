@@ -1,0 +1,147 @@
+"""The one settings object. Only this module reads the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Role(StrEnum):
+    ALL = "all"
+    API = "api"
+    WORKER = "worker"
+
+
+class StatusDialect(StrEnum):
+    AUTO = "auto"  # OpenAI words for clients that identify as an OpenAI SDK, the seed's otherwise
+    SEED = "seed"
+    OPENAI = "openai"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIDUGATE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("vidugate-data"),
+        description="Where the SQLite database, stored videos and the generated secret live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default: SQLite at DATA_DIR/vidugate.db.",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Absolute base URL clients reach the gateway at, used in video_url; "
+        "default: taken from each request.",
+    )
+    secret: SecretStr | None = Field(
+        default=None,
+        description="Key for signing video URLs; default: generated once into DATA_DIR/secret.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `vidugate serve` binds.")
+    port: int = Field(default=8000, description="Port `vidugate serve` binds.")
+    role: Role = Field(default=Role.ALL, description="all: API and workers; api; worker.")
+    log_level: str = Field(default="info", description="Log level (debug, info, warning).")
+    provider: str = Field(default="sandbox", description="Provider that runs new tasks.")
+    status_dialect: StatusDialect = Field(
+        default=StatusDialect.AUTO,
+        description="Status words: auto (OpenAI SDKs get in_progress), seed, or openai.",
+    )
+
+    sandbox_concurrency: int = Field(
+        default=2, ge=1, description="Sandbox renders running at once (each in its own process)."
+    )
+    sandbox_pace: float = Field(
+        default=0.0,
+        ge=0,
+        description="Minimum wall seconds per second of video, to behave like a slow upstream.",
+    )
+
+    worker_concurrency: int = Field(
+        default=32, ge=1, description="Task steps (submit/poll/store) a worker runs at once."
+    )
+    lease_seconds: float = Field(
+        default=15.0, gt=0, description="How long a worker's claim on a task lasts unrenewed."
+    )
+    task_deadline_seconds: float = Field(
+        default=3600.0, gt=0, description="A task not finished this long after creation fails."
+    )
+    off_peak_deadline_seconds: float = Field(
+        default=49 * 3600.0, gt=0, description="Deadline for off_peak tasks (upstream: up to 48 h)."
+    )
+    retention_seconds: int = Field(
+        default=7 * 24 * 3600, gt=0, description="How long finished videos are kept (expires_at)."
+    )
+    signed_url_ttl_seconds: int = Field(
+        default=3600, gt=0, description="Lifetime of the signed video_url links."
+    )
+    key_cache_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a process trusts a key lookup; bounds how late a revoke made "
+        "by another process (e.g. `vidugate keys revoke`) takes effect.",
+    )
+    poll_after_ms: int = Field(
+        default=1000, ge=100, description="openai-poll-after-ms suggested to polling clients."
+    )
+
+    max_image_bytes: int = Field(
+        default=50 * 1024 * 1024, gt=0, description="Largest input image, decoded."
+    )
+    fetch_allow_private: bool = Field(
+        default=False,
+        description="Let image/watermark URLs reach loopback, private and link-local addresses.",
+    )
+    fetch_allow_networks: list[str] = Field(
+        default_factory=list, description="CIDRs image URLs may reach even when private."
+    )
+    fetch_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="Whole-fetch time limit for image and watermark URLs."
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'vidugate.db'}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    def signing_key(self) -> bytes:
+        """The URL-signing key; generated and kept in DATA_DIR so links survive restarts."""
+        if self.secret is not None:
+            return self.secret.get_secret_value().encode()
+        path = self.data_dir / "secret"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            return path.read_bytes().strip()
+        except FileNotFoundError:
+            pass
+        # Write aside, then link into place: two processes starting together agree on one key.
+        tmp = path.with_name(f"secret.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_urlsafe(48).encode())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path.read_bytes().strip()

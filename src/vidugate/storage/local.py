@@ -1,0 +1,75 @@
+"""Storage in a local (or shared, network-mounted) directory."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+CHUNK = 256 * 1024
+
+
+class LocalStorage:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root) or path == self.root:
+            raise ValueError(f"storage key escapes the root: {key!r}")
+        return path
+
+    async def put_file(self, key: str, source: Path) -> int:
+        target = self._path(key)
+        return await asyncio.to_thread(_move, source, target)
+
+    async def size(self, key: str) -> int | None:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    async def read_range(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
+        # Reads go to a thread: a slow disk must not stall the event loop.
+        with await asyncio.to_thread(open, self._path(key), "rb") as handle:
+            await asyncio.to_thread(handle.seek, start)
+            remaining = end - start + 1
+            while remaining > 0:
+                chunk = await asyncio.to_thread(handle.read, min(CHUNK, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                yield chunk
+
+    async def delete_prefix(self, prefix: str) -> None:
+        path = self._path(prefix)
+        await asyncio.to_thread(_remove, path)
+
+    async def materialize(self, key: str) -> Path:
+        path = self._path(key)
+        if not path.exists():
+            raise FileNotFoundError(key)
+        return path
+
+
+def _move(source: Path, target: Path) -> int:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    # Same filesystem: a rename; otherwise copy then rename, so readers never see half a file.
+    try:
+        os.replace(source, target)
+    except OSError:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        source.unlink(missing_ok=True)
+    return target.stat().st_size
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

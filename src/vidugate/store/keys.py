@@ -1,0 +1,72 @@
+"""Gateway API keys, stored as hashes only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from vidugate.store.tables import ApiKeyRow
+
+K = cast(Table, ApiKeyRow.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    name: str
+    prefix: str
+    created_at: float
+    revoked_at: float | None
+
+
+class KeyRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def insert(self, key: ApiKey, key_hash: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(K).values(
+                    id=key.id,
+                    name=key.name,
+                    prefix=key.prefix,
+                    key_hash=key_hash,
+                    created_at=key.created_at,
+                    revoked_at=None,
+                )
+            )
+
+    async def by_hash(self, key_hash: str) -> ApiKey | None:
+        stmt = select(K).where(K.c.key_hash == key_hash, K.c.revoked_at.is_(None))
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(stmt)).first()
+        if row is None:
+            return None
+        return ApiKey(row.id, row.name, row.prefix, row.created_at, row.revoked_at)
+
+    async def all(self) -> list[ApiKey]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(K).order_by(K.c.created_at))).all()
+        return [ApiKey(r.id, r.name, r.prefix, r.created_at, r.revoked_at) for r in rows]
+
+    async def revoke(self, id_or_prefix: str, now: float) -> list[ApiKey]:
+        stmt = (
+            update(K)
+            .where(
+                or_(K.c.id == id_or_prefix, K.c.prefix == id_or_prefix),
+                K.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+            .returning(*K.c)
+        )
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [ApiKey(r.id, r.name, r.prefix, r.created_at, r.revoked_at) for r in rows]
+
+    async def count_active(self) -> int:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(K.c.id).where(K.c.revoked_at.is_(None)))).all()
+        return len(rows)

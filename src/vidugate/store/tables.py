@@ -1,0 +1,68 @@
+"""Table definitions. Column types behave the same on SQLite and PostgreSQL: times are
+float unix seconds, structured values are JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    # sha256 of the whole key: keys are 256-bit random, so a fast hash is enough (see README).
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class TaskRow(Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(40))
+    surface: Mapped[str] = mapped_column(String(16))
+    provider: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    images: Mapped[list[str]] = mapped_column(JSON, default=list)
+    watermark_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+    deadline_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float, default=None)
+    completed_at: Mapped[float | None] = mapped_column(Float, default=None)
+    expires_at: Mapped[float | None] = mapped_column(Float, default=None)
+    upstream_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    error_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    video_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    thumbnail_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    has_audio: Mapped[bool] = mapped_column(default=False)
+    # Work scheduling: when a worker should look next, and who holds it until when.
+    next_poll_at: Mapped[float | None] = mapped_column(Float, default=None)
+    lease_owner: Mapped[str | None] = mapped_column(String(128), default=None)
+    lease_until: Mapped[float | None] = mapped_column(Float, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    deleted_at: Mapped[float | None] = mapped_column(Float, default=None)
+
+    __table_args__ = (
+        UniqueConstraint("key_id", "idempotency_key", name="uq_tasks_key_idempotency"),
+        Index("ix_tasks_key_id_id", "key_id", "id"),
+        Index("ix_tasks_due", "next_poll_at"),
+        Index("ix_tasks_expires_at", "expires_at"),
+    )

@@ -1,0 +1,239 @@
+"""Task rows in and out. Every write that races another (worker vs. cancel vs. delete) is one
+conditional UPDATE ... RETURNING, so the database decides who wins and nothing is half-written."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from vidugate.domain.models import Mode
+from vidugate.domain.request import VideoRequest
+from vidugate.domain.tasks import ACTIVE, Surface, TaskError, TaskStatus, VideoTask
+from vidugate.store.tables import TaskRow
+
+T = cast(Table, TaskRow.__table__)
+_REQUEST_FIELDS = {f.name for f in dataclasses.fields(VideoRequest)}
+
+
+class DuplicateIdempotencyKeyError(Exception):
+    pass
+
+
+def _params(request: VideoRequest) -> dict[str, Any]:
+    params = dataclasses.asdict(request)
+    params["mode"] = request.mode.value
+    return params
+
+
+def _to_task(row: Row[Any]) -> VideoTask:
+    params = {k: v for k, v in row.params.items() if k in _REQUEST_FIELDS}
+    params["mode"] = Mode(params["mode"])
+    request = VideoRequest(**params)
+    error = (
+        TaskError(code=row.error_code, message=row.error_message or "") if row.error_code else None
+    )
+    return VideoTask(
+        id=row.id,
+        key_id=row.key_id,
+        surface=Surface(row.surface),
+        provider=row.provider,
+        status=TaskStatus(row.status),
+        progress=row.progress,
+        request=request,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        deadline_at=row.deadline_at,
+        images=tuple(row.images or ()),
+        watermark_key=row.watermark_key,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        expires_at=row.expires_at,
+        upstream_id=row.upstream_id,
+        error=error,
+        video_key=row.video_key,
+        thumbnail_key=row.thumbnail_key,
+        has_audio=bool(row.has_audio),
+        attempts=row.attempts,
+        deleted_at=row.deleted_at,
+    )
+
+
+class TaskRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def insert(
+        self,
+        task: VideoTask,
+        *,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+    ) -> None:
+        values = {
+            "id": task.id,
+            "key_id": task.key_id,
+            "surface": task.surface.value,
+            "provider": task.provider,
+            "model": task.request.model,
+            "status": task.status.value,
+            "progress": task.progress,
+            "params": _params(task.request),
+            "images": list(task.images),
+            "watermark_key": task.watermark_key,
+            "seed": task.request.seed,
+            "created_at": task.created_at,
+            "updated_at": task.updated_at,
+            "deadline_at": task.deadline_at,
+            "next_poll_at": task.created_at,
+            "attempts": 0,
+            "has_audio": False,
+            "idempotency_key": idempotency_key,
+            "request_hash": request_hash,
+        }
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(T).values(**values))
+        except IntegrityError as exc:
+            if idempotency_key is not None:
+                raise DuplicateIdempotencyKeyError(idempotency_key) from exc
+            raise
+
+    async def get(self, task_id: str) -> VideoTask | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(T).where(T.c.id == task_id))).first()
+        return _to_task(row) if row is not None else None
+
+    async def find_idempotent(
+        self, key_id: str, idempotency_key: str
+    ) -> tuple[VideoTask, str | None] | None:
+        stmt = select(T).where(T.c.key_id == key_id, T.c.idempotency_key == idempotency_key)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(stmt)).first()
+        return (_to_task(row), row.request_hash) if row is not None else None
+
+    async def list_for_key(
+        self, key_id: str, *, after: str | None, limit: int, newest_first: bool
+    ) -> list[VideoTask]:
+        # Ids are ULIDs, so id order is creation order and a cursor is just an id.
+        stmt = select(T).where(T.c.key_id == key_id, T.c.deleted_at.is_(None))
+        if after is not None:
+            stmt = stmt.where(T.c.id < after if newest_first else T.c.id > after)
+        stmt = stmt.order_by(T.c.id.desc() if newest_first else T.c.id.asc()).limit(limit)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [_to_task(row) for row in rows]
+
+    async def update(
+        self,
+        task_id: str,
+        *,
+        expect: Iterable[TaskStatus] | None = None,
+        owner: str | None = None,
+        values: dict[str, Any],
+    ) -> VideoTask | None:
+        """Apply values when the task is still in one of `expect` (and leased by `owner`,
+        when given); returns the new task, or None when the condition no longer held."""
+        stmt = update(T).where(T.c.id == task_id)
+        if expect is not None:
+            stmt = stmt.where(T.c.status.in_([s.value for s in expect]))
+        if owner is not None:
+            stmt = stmt.where(T.c.lease_owner == owner)
+        stmt = stmt.values(**values).returning(*T.c)
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(stmt)).first()
+        return _to_task(row) if row is not None else None
+
+    async def claim_due(
+        self, owner: str, *, now: float, lease_until: float, limit: int
+    ) -> list[VideoTask]:
+        """Lease up to `limit` tasks whose next look is due and whose lease is free."""
+        due = (
+            select(T.c.id)
+            .where(
+                # Any status: a stopped task is due once more so a worker can clean up after it.
+                T.c.next_poll_at <= now,
+                or_(T.c.lease_until.is_(None), T.c.lease_until < now),
+            )
+            .order_by(T.c.next_poll_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            update(T)
+            .where(T.c.id.in_(due.scalar_subquery()))
+            .values(lease_owner=owner, lease_until=lease_until)
+            .returning(*T.c)
+        )
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [_to_task(row) for row in rows]
+
+    async def release(self, task_id: str, owner: str, *, next_poll_at: float | None) -> None:
+        stmt = (
+            update(T)
+            .where(T.c.id == task_id, T.c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None, next_poll_at=next_poll_at)
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def renew(self, owner: str, task_ids: list[str], *, lease_until: float) -> None:
+        stmt = (
+            update(T)
+            .where(T.c.lease_owner == owner, T.c.id.in_(task_ids))
+            .values(lease_until=lease_until)
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def release_owners(self, owners: Sequence[str]) -> int:
+        """Hand back the leases of workers known to be dead."""
+        if not owners:
+            return 0
+        stmt = (
+            update(T)
+            .where(T.c.lease_owner.in_(list(owners)))
+            .values(lease_owner=None, lease_until=None)
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(stmt)
+        return int(result.rowcount or 0)
+
+    async def lease_owners(self) -> list[str]:
+        stmt = select(T.c.lease_owner).where(T.c.lease_owner.is_not(None)).distinct()
+        async with self.engine.connect() as conn:
+            return [row[0] for row in (await conn.execute(stmt)).all()]
+
+    async def next_due_at(self) -> float | None:
+        stmt = select(func.min(T.c.next_poll_at)).where(T.c.status.in_([s.value for s in ACTIVE]))
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(stmt)).scalar()
+        return float(value) if value is not None else None
+
+    async def expired(self, now: float, limit: int) -> list[VideoTask]:
+        """Finished tasks whose files have passed their keep-until time and are still stored."""
+        stmt = (
+            select(T)
+            .where(
+                T.c.expires_at <= now,
+                or_(T.c.video_key.is_not(None), T.c.thumbnail_key.is_not(None)),
+            )
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [_to_task(row) for row in rows]
+
+    async def counts_by_status(self) -> dict[str, int]:
+        stmt = (
+            select(T.c.status, func.count())
+            .where(and_(T.c.deleted_at.is_(None)))
+            .group_by(T.c.status)
+        )
+        async with self.engine.connect() as conn:
+            return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}

@@ -1,0 +1,1 @@
+"""Background loops: claim work, call a service, sleep."""

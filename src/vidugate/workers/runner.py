@@ -1,0 +1,139 @@
+"""The task worker: leases due tasks and runs lifecycle steps with bounded concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import time
+
+from vidugate.domain.tasks import VideoTask
+from vidugate.services.lifecycle import TaskLifecycle
+from vidugate.store.tasks import TaskRepository
+
+log = logging.getLogger("vidugate.worker")
+
+IDLE_TICK = 0.2
+
+
+def worker_id() -> str:
+    # host:pid:random, so a restarted process (even one given the same pid) is a new owner.
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _is_dead_local_owner(owner: str, host: str) -> bool:
+    parts = owner.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return True  # an earlier life of this very process id
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class Worker:
+    def __init__(
+        self,
+        lifecycle: TaskLifecycle,
+        repo: TaskRepository,
+        *,
+        concurrency: int,
+        lease_seconds: float,
+    ) -> None:
+        self.lifecycle = lifecycle
+        self.repo = repo
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.owner = worker_id()
+        self._wake = asyncio.Event()
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._main: asyncio.Task[None] | None = None
+        self.last_loop_at = 0.0
+
+    @property
+    def alive(self) -> bool:
+        return self._main is not None and not self._main.done()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        await self._reclaim_dead_local_leases()
+        self._main = asyncio.create_task(self._loop(), name="vidugate worker")
+
+    async def stop(self) -> None:
+        """Stop claiming; let running steps end, then hand their leases back."""
+        if self._main is not None:
+            self._main.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._main
+        for step in list(self._inflight.values()):
+            step.cancel()
+        for step in list(self._inflight.values()):
+            with contextlib.suppress(asyncio.CancelledError):
+                await step
+        await self.repo.release_owners([self.owner])
+
+    async def _reclaim_dead_local_leases(self) -> None:
+        host = socket.gethostname()
+        dead = [o for o in await self.repo.lease_owners() if _is_dead_local_owner(o, host)]
+        if dead:
+            count = await self.repo.release_owners(dead)
+            log.info("worker.reclaimed tasks=%d owners=%d", count, len(dead))
+
+    async def _loop(self) -> None:
+        next_renew = time.monotonic() + self.lease_seconds / 3
+        while True:
+            self.last_loop_at = time.time()
+            try:
+                await self._claim()
+                if time.monotonic() >= next_renew:
+                    await self._renew()
+                    next_renew = time.monotonic() + self.lease_seconds / 3
+            except Exception:  # the database may be briefly away; keep the loop alive
+                log.exception("worker.loop_error")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), IDLE_TICK)
+
+    async def _claim(self) -> None:
+        free = self.concurrency - len(self._inflight)
+        if free <= 0:
+            return
+        now = time.time()
+        claimed = await self.repo.claim_due(
+            self.owner, now=now, lease_until=now + self.lease_seconds, limit=free
+        )
+        for task in claimed:
+            self.lifecycle.tasks.remember(task)
+            self._inflight[task.id] = asyncio.create_task(self._step(task), name=task.id)
+
+    async def _renew(self) -> None:
+        if self._inflight:
+            await self.repo.renew(
+                self.owner, list(self._inflight), lease_until=time.time() + self.lease_seconds
+            )
+
+    async def _step(self, task: VideoTask) -> None:
+        next_at: float | None = time.time() + self.lease_seconds
+        try:
+            next_at = await self.lifecycle.step(task, self.owner)
+        except asyncio.CancelledError:
+            next_at = time.time()  # shutting down: due again at once, for whoever is next
+            raise
+        except Exception as exc:
+            next_at = await self.lifecycle.step_failed(task, self.owner, exc)
+        finally:
+            self._inflight.pop(task.id, None)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.repo.release(task.id, self.owner, next_poll_at=next_at))
+            self._wake.set()

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from gatewaylib import Gateway
+
+
+@pytest.fixture(scope="session")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """One gateway on the embedded defaults (SQLite, sandbox), shared by the API tests.
+    Image URLs may reach 127.0.0.2 (the tests' image server) but not 127.0.0.1."""
+    gw = Gateway(
+        tmp_path_factory.mktemp("gateway"),
+        settings={
+            "VIDUGATE_FETCH_ALLOW_NETWORKS": '["127.0.0.2/32"]',
+            "VIDUGATE_KEY_CACHE_SECONDS": "1",
+        },
+    ).start()
+    yield gw
+    gw.stop()
+    assert_clean_log(gw)
+
+
+def assert_clean_log(gw: Gateway) -> None:
+    """No request may have hit an unexpected exception (a 500 is a bug)."""
+    log = gw.log()
+    assert "api.unhandled" not in log, log
+    assert "Traceback" not in log, log
+
+
+def image_bytes(width: int = 320, height: int = 240, fmt: str = "PNG") -> bytes:
+    image = Image.new("RGB", (width, height), (200, 40, 40))
+    for x in range(width // 2, width):
+        for y in range(0, height, 4):
+            image.putpixel((x, y), (30, 60, 220))
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def png_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("images") / "image.png"
+    path.write_bytes(image_bytes())
+    return path
