@@ -18,7 +18,7 @@ import av
 import httpx
 
 from vidugate.services.keys import KeyService
-from vidugate.store.db import create_engine
+from vidugate.store.db import open_database
 from vidugate.store.keys import KeyRepository
 
 SECRET = "test-signing-secret-not-for-production"
@@ -131,11 +131,9 @@ class Gateway:
         """A key made through the service, in-process (the CLI's own tests cover the CLI)."""
 
         async def create() -> str:
-            engine = create_engine(f"sqlite+aiosqlite:///{self.data_dir / 'vidugate.db'}")
-            try:
-                _key, token = await KeyService(KeyRepository(engine)).create(name)
-            finally:
-                await engine.dispose()
+            url = f"sqlite+aiosqlite:///{self.data_dir / 'vidugate.db'}"
+            async with open_database(url) as database:
+                _key, token = await KeyService(KeyRepository(database)).create(name)
             return token
 
         return asyncio.run(create())

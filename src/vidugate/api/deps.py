@@ -11,9 +11,15 @@ from vidugate.services.container import Services
 from vidugate.store.keys import ApiKey
 
 
-def get_services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+# Dependencies are async on purpose: FastAPI runs a plain `def` dependency in a thread,
+# which costs a thread hop on every request of the hottest routes.
+async def get_services(request: Request) -> Services:
+    return services_of(request)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -35,7 +41,7 @@ def bearer_token(request: Request) -> str:
 
 
 async def authenticate(request: Request) -> ApiKey:
-    return await get_services(request).keys.authenticate(bearer_token(request))
+    return await services_of(request).keys.authenticate(bearer_token(request))
 
 
 ApiKeyDep = Annotated[ApiKey, Depends(authenticate)]

@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from starlette.responses import JSONResponse
 
 from vidugate.api.deps import ServicesDep
-from vidugate.store.db import ping
 
 router = APIRouter(tags=["health"])
 
@@ -24,7 +23,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(services: ServicesDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
-        await ping(services.engine)
+        await services.database.ping()
         checks["database"] = "ok"
     except Exception as exc:  # any failure to reach the database means not ready
         checks["database"] = f"unreachable: {type(exc).__name__}"

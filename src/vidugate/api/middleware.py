@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 
@@ -10,6 +11,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vidugate.logs import request_id
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Per-process random prefix + counter: unique, and no system call per request.
+_PREFIX = secrets.token_hex(4)
+_COUNTER = itertools.count(1)
 
 
 class RequestIdMiddleware:
@@ -27,7 +31,7 @@ class RequestIdMiddleware:
             if name == b"x-request-id":
                 given = value.decode("latin-1")
                 break
-        rid = given if given and _SAFE_ID.match(given) else "req_" + secrets.token_hex(8)
+        rid = given if given and _SAFE_ID.match(given) else f"req_{_PREFIX}{next(_COUNTER):x}"
         token = request_id.set(rid)
         header = (b"x-request-id", rid.encode())
 

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from vidugate.services.keys import KeyService
 from vidugate.settings import Settings
-from vidugate.store.db import create_engine, migrate
+from vidugate.store.db import open_database
 from vidugate.store.keys import KeyRepository
 
 app = typer.Typer(help="Manage the gateway's API keys.", no_args_is_help=True)
@@ -24,12 +24,8 @@ T = TypeVar("T")
 
 def _with_keys(action: Callable[[KeyService], Awaitable[T]]) -> T:
     async def run() -> T:
-        engine = create_engine(Settings().resolved_database_url)
-        try:
-            await migrate(engine)
-            return await action(KeyService(KeyRepository(engine)))
-        finally:
-            await engine.dispose()
+        async with open_database(Settings().resolved_database_url) as database:
+            return await action(KeyService(KeyRepository(database)))
 
     return asyncio.run(run())
 

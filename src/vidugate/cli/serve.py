@@ -11,7 +11,7 @@ from rich.panel import Panel
 
 from vidugate.services.keys import KeyService
 from vidugate.settings import Role, Settings
-from vidugate.store.db import create_engine, migrate
+from vidugate.store.db import open_database
 from vidugate.store.keys import KeyRepository
 
 err = Console(stderr=True)
@@ -19,16 +19,12 @@ err = Console(stderr=True)
 
 async def _prepare(settings: Settings) -> str | None:
     """Migrate; on a gateway with no keys yet, make the first one (returned, shown once)."""
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        await migrate(engine)
-        keys = KeyService(KeyRepository(engine))
+    async with open_database(settings.resolved_database_url) as database:
+        keys = KeyService(KeyRepository(database))
         if await keys.count_active() > 0:
             return None
         _key, token = await keys.create("default")
         return token
-    finally:
-        await engine.dispose()
 
 
 def serve(
@@ -83,12 +79,8 @@ def migrate_command() -> None:
     """Bring the database schema up to date (serve does this at start, too)."""
 
     async def run() -> None:
-        settings = Settings()
-        engine = create_engine(settings.resolved_database_url)
-        try:
-            await migrate(engine)
-        finally:
-            await engine.dispose()
+        async with open_database(Settings().resolved_database_url):
+            pass
 
     asyncio.run(run())
     err.print("database is up to date")

@@ -7,8 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from vidugate.net.fetch import FetchPolicy, UrlFetcher
 from vidugate.providers.base import Provider
 from vidugate.providers.registry import build_providers
@@ -21,7 +19,7 @@ from vidugate.services.videos import CreateConfig, VideoService
 from vidugate.settings import Role, Settings
 from vidugate.storage.base import Storage
 from vidugate.storage.local import LocalStorage
-from vidugate.store.db import create_engine, migrate
+from vidugate.store.db import Database, open_database
 from vidugate.store.keys import KeyRepository
 from vidugate.store.tasks import TaskRepository
 from vidugate.workers.runner import Worker
@@ -31,7 +29,7 @@ from vidugate.workers.sweeper import Sweeper
 @dataclass(slots=True)
 class Services:
     settings: Settings
-    engine: AsyncEngine
+    database: Database
     storage: Storage
     tasks: CachedTasks
     keys: KeyService
@@ -45,19 +43,17 @@ class Services:
 
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterator[Services]:
-    engine = create_engine(settings.resolved_database_url)
-    await migrate(engine)
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     storage = LocalStorage(settings.media_dir)
-    repo = TaskRepository(engine)
-    tasks = CachedTasks(repo)
     fetch_policy = FetchPolicy(
         allow_private=settings.fetch_allow_private,
         allow_networks=tuple(settings.fetch_allow_networks),
         timeout=settings.fetch_timeout_seconds,
     )
     async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(engine.dispose)
+        database = await stack.enter_async_context(open_database(settings.resolved_database_url))
+        repo = TaskRepository(database)
+        tasks = CachedTasks(repo)
         fetcher = await stack.enter_async_context(UrlFetcher(fetch_policy))
         providers = build_providers(settings)
         for provider in providers.values():
@@ -93,10 +89,10 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
         )
         services = Services(
             settings=settings,
-            engine=engine,
+            database=database,
             storage=storage,
             tasks=tasks,
-            keys=KeyService(KeyRepository(engine), cache_seconds=settings.key_cache_seconds),
+            keys=KeyService(KeyRepository(database), cache_seconds=settings.key_cache_seconds),
             videos=videos,
             lifecycle=lifecycle,
             providers=providers,

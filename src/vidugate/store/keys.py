@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from vidugate.store.db import Database
 from vidugate.store.tables import ApiKeyRow
 
 K = cast(Table, ApiKeyRow.__table__)
@@ -23,11 +23,11 @@ class ApiKey:
 
 
 class KeyRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def insert(self, key: ApiKey, key_hash: str) -> None:
-        async with self.engine.begin() as conn:
+        async with self.db.write() as conn:
             await conn.execute(
                 insert(K).values(
                     id=key.id,
@@ -41,14 +41,14 @@ class KeyRepository:
 
     async def by_hash(self, key_hash: str) -> ApiKey | None:
         stmt = select(K).where(K.c.key_hash == key_hash, K.c.revoked_at.is_(None))
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             row = (await conn.execute(stmt)).first()
         if row is None:
             return None
         return ApiKey(row.id, row.name, row.prefix, row.created_at, row.revoked_at)
 
     async def all(self) -> list[ApiKey]:
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             rows = (await conn.execute(select(K).order_by(K.c.created_at))).all()
         return [ApiKey(r.id, r.name, r.prefix, r.created_at, r.revoked_at) for r in rows]
 
@@ -62,11 +62,11 @@ class KeyRepository:
             .values(revoked_at=now)
             .returning(*K.c)
         )
-        async with self.engine.begin() as conn:
+        async with self.db.write() as conn:
             rows = (await conn.execute(stmt)).all()
         return [ApiKey(r.id, r.name, r.prefix, r.created_at, r.revoked_at) for r in rows]
 
     async def count_active(self) -> int:
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             rows = (await conn.execute(select(K.c.id).where(K.c.revoked_at.is_(None)))).all()
         return len(rows)

@@ -9,11 +9,11 @@ from typing import Any, cast
 
 from sqlalchemy import Row, Table, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vidugate.domain.models import Mode
 from vidugate.domain.request import VideoRequest
 from vidugate.domain.tasks import ACTIVE, Surface, TaskError, TaskStatus, VideoTask
+from vidugate.store.db import Database
 from vidugate.store.tables import TaskRow
 
 T = cast(Table, TaskRow.__table__)
@@ -64,8 +64,8 @@ def _to_task(row: Row[Any]) -> VideoTask:
 
 
 class TaskRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def insert(
         self,
@@ -96,7 +96,7 @@ class TaskRepository:
             "request_hash": request_hash,
         }
         try:
-            async with self.engine.begin() as conn:
+            async with self.db.write() as conn:
                 await conn.execute(insert(T).values(**values))
         except IntegrityError as exc:
             if idempotency_key is not None:
@@ -104,7 +104,7 @@ class TaskRepository:
             raise
 
     async def get(self, task_id: str) -> VideoTask | None:
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             row = (await conn.execute(select(T).where(T.c.id == task_id))).first()
         return _to_task(row) if row is not None else None
 
@@ -112,7 +112,7 @@ class TaskRepository:
         self, key_id: str, idempotency_key: str
     ) -> tuple[VideoTask, str | None] | None:
         stmt = select(T).where(T.c.key_id == key_id, T.c.idempotency_key == idempotency_key)
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             row = (await conn.execute(stmt)).first()
         return (_to_task(row), row.request_hash) if row is not None else None
 
@@ -124,7 +124,7 @@ class TaskRepository:
         if after is not None:
             stmt = stmt.where(T.c.id < after if newest_first else T.c.id > after)
         stmt = stmt.order_by(T.c.id.desc() if newest_first else T.c.id.asc()).limit(limit)
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             rows = (await conn.execute(stmt)).all()
         return [_to_task(row) for row in rows]
 
@@ -144,7 +144,7 @@ class TaskRepository:
         if owner is not None:
             stmt = stmt.where(T.c.lease_owner == owner)
         stmt = stmt.values(**values).returning(*T.c)
-        async with self.engine.begin() as conn:
+        async with self.db.write() as conn:
             row = (await conn.execute(stmt)).first()
         return _to_task(row) if row is not None else None
 
@@ -169,7 +169,7 @@ class TaskRepository:
             .values(lease_owner=owner, lease_until=lease_until)
             .returning(*T.c)
         )
-        async with self.engine.begin() as conn:
+        async with self.db.write() as conn:
             rows = (await conn.execute(stmt)).all()
         return [_to_task(row) for row in rows]
 
@@ -179,7 +179,7 @@ class TaskRepository:
             .where(T.c.id == task_id, T.c.lease_owner == owner)
             .values(lease_owner=None, lease_until=None, next_poll_at=next_poll_at)
         )
-        async with self.engine.begin() as conn:
+        async with self.db.write() as conn:
             await conn.execute(stmt)
 
     async def renew(self, owner: str, task_ids: list[str], *, lease_until: float) -> None:
@@ -188,7 +188,7 @@ class TaskRepository:
             .where(T.c.lease_owner == owner, T.c.id.in_(task_ids))
             .values(lease_until=lease_until)
         )
-        async with self.engine.begin() as conn:
+        async with self.db.write() as conn:
             await conn.execute(stmt)
 
     async def release_owners(self, owners: Sequence[str]) -> int:
@@ -200,18 +200,18 @@ class TaskRepository:
             .where(T.c.lease_owner.in_(list(owners)))
             .values(lease_owner=None, lease_until=None)
         )
-        async with self.engine.begin() as conn:
+        async with self.db.write() as conn:
             result = await conn.execute(stmt)
         return int(result.rowcount or 0)
 
     async def lease_owners(self) -> list[str]:
         stmt = select(T.c.lease_owner).where(T.c.lease_owner.is_not(None)).distinct()
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             return [row[0] for row in (await conn.execute(stmt)).all()]
 
     async def next_due_at(self) -> float | None:
         stmt = select(func.min(T.c.next_poll_at)).where(T.c.status.in_([s.value for s in ACTIVE]))
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             value = (await conn.execute(stmt)).scalar()
         return float(value) if value is not None else None
 
@@ -225,7 +225,7 @@ class TaskRepository:
             )
             .limit(limit)
         )
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             rows = (await conn.execute(stmt)).all()
         return [_to_task(row) for row in rows]
 
@@ -235,5 +235,5 @@ class TaskRepository:
             .where(and_(T.c.deleted_at.is_(None)))
             .group_by(T.c.status)
         )
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}

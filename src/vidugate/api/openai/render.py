@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from starlette.requests import Request
@@ -74,25 +75,49 @@ def video_object(
     return body
 
 
+class RenderedVideos:
+    """Recently serialised video objects. A polled task mostly has not changed since the
+    last poll, so its JSON (and signed links) can be reused until the task changes or the
+    entry ages out, well inside the links' lifetime."""
+
+    def __init__(self, max_age: float, limit: int = 20_000) -> None:
+        self.max_age = max_age
+        self.limit = limit
+        self._entries: dict[tuple[str, float, bool, str], tuple[bytes, float]] = {}
+
+    def body(self, task: VideoTask, openai_words: bool, services: Services, base: str) -> bytes:
+        key = (task.id, task.updated_at, openai_words, base)
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and entry[1] > now:
+            return entry[0]
+        obj = video_object(task, openai_words=openai_words, services=services, base=base)
+        body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+        if len(self._entries) >= self.limit:
+            self._entries.clear()
+        max_age = self.max_age
+        if task.expires_at is not None:
+            # Not past the content's expiry: from then on the object must drop its links.
+            max_age = min(max_age, task.expires_at - time.time())
+        self._entries[key] = (body, now + max_age)
+        return body
+
+
 def video_response(
     task: VideoTask, request: Request, services: Services, *, status_code: int = 200
 ) -> Response:
     settings = services.settings
-    body = video_object(
+    rendered: RenderedVideos = request.app.state.rendered_videos
+    body = rendered.body(
         task,
-        openai_words=wants_openai_words(request, settings.status_dialect),
-        services=services,
-        base=base_url(request, services),
+        wants_openai_words(request, settings.status_dialect),
+        services,
+        base_url(request, services),
     )
     headers = {}
     if not task.status.terminal:
         headers["openai-poll-after-ms"] = str(settings.poll_after_ms)
-    return Response(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        status_code=status_code,
-        media_type="application/json",
-        headers=headers,
-    )
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
 
 
 def _int(value: float | None) -> int | None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import JSONResponse, Response
 
-from vidugate.api.deps import ApiKeyDep, ServicesDep, authenticate
+from vidugate.api.deps import ApiKeyDep, ServicesDep, authenticate, services_of
 from vidugate.api.openai.body import read_new_video
 from vidugate.api.openai.render import base_url, video_object, video_response, wants_openai_words
 from vidugate.api.openai.schemas import CreateVideoBody, VideoDeleted, VideoList, VideoObject
@@ -100,11 +100,19 @@ async def list_videos(
     operation_id="retrieve_video",
     response_model=VideoObject,
     responses=_ERRORS,
+    openapi_extra={
+        "parameters": [
+            {"name": "video_id", "in": "path", "required": True, "schema": {"type": "string"}}
+        ]
+    },
 )
-async def retrieve_video(
-    video_id: str, request: Request, key: ApiKeyDep, services: ServicesDep
-) -> Response:
-    task = await services.videos.get(key, video_id)
+async def retrieve_video(request: Request) -> Response:
+    """The status query clients poll every second for minutes. It takes the bare request
+    (no dependency solving, no response model) so that app.py can also mount it as a plain
+    Starlette route ahead of FastAPI's machinery; this declaration documents it."""
+    services = services_of(request)
+    key = await authenticate(request)
+    task = await services.videos.get(key, request.path_params["video_id"])
     return video_response(task, request, services)
 
 
