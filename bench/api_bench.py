@@ -69,7 +69,11 @@ def wrk(url: str, *, seconds: int, connections: int, key: str, script: str | Non
     if script:
         cmd += ["-s", str(HERE / script)]
     out = subprocess.run(
-        [*cmd, url], capture_output=True, text=True, check=True, env={**os.environ, "BENCH_KEY": key}
+        [*cmd, url],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "BENCH_KEY": key},
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]

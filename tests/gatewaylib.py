@@ -183,11 +183,15 @@ class Probe:
 
 def probe_mp4(data: bytes) -> Probe:
     """Decode every frame: a file that merely has the right header does not pass."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         video = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
-        frames = sum(1 for _ in container.decode(video=0))
-        duration = float(video.duration * video.time_base) if video.duration else 0.0
+        frames = 0
+        for _frame in container.decode(video=0):
+            frames += 1
+        duration = 0.0
+        if video.duration is not None and video.time_base is not None:
+            duration = float(video.duration * video.time_base)
         return Probe(
             codec=video.codec_context.name,
             width=video.codec_context.width,

@@ -23,7 +23,8 @@ def image_server() -> Iterator[str]:
         def do_GET(self) -> None:
             if self.path == "/redirect-to-loopback":
                 self.send_response(302)
-                self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/x")
+                port = self.server.server_address[1]  # type: ignore[index]
+                self.send_header("Location", f"http://127.0.0.1:{port}/x")
                 self.end_headers()
                 return
             self.send_response(200)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -11,6 +12,11 @@ from openai import OpenAI
 from PIL import Image
 
 from gatewaylib import Gateway, assert_video
+
+
+def secs(n: int) -> Any:
+    """The SDK types `seconds` as Sora's "4" | "8" | "12"; at run time it sends any string."""
+    return str(n)
 
 
 @pytest.fixture
@@ -22,7 +28,7 @@ def test_create_and_poll_then_download(sdk: OpenAI) -> None:
     video = sdk.videos.create_and_poll(
         model="viduq3-pro",
         prompt="A lighthouse at dusk",
-        seconds="2",
+        seconds=secs(2),
         size="1280x720",
         poll_interval_ms=200,
     )
@@ -57,7 +63,7 @@ def test_seed_fields_through_extra_body(sdk: OpenAI) -> None:
     video = sdk.videos.create_and_poll(
         model="viduq2-turbo",
         prompt="Rain on a window",
-        seconds="1",
+        seconds=secs(1),
         extra_body={
             "aspect_ratio": "1:1",
             "resolution": "540p",
@@ -69,7 +75,7 @@ def test_seed_fields_through_extra_body(sdk: OpenAI) -> None:
         poll_interval_ms=200,
     )
     assert video.status == "completed"
-    assert video.size == "540x540"
+    assert str(video.size) == "540x540"
     assert (video.model_extra or {})["seed"] == 7
     assert_video(
         sdk.videos.download_content(video.id).read(), width=540, height=540, seconds=1, audio=False
@@ -81,13 +87,13 @@ def test_input_reference_file(sdk: OpenAI, png_path: Path) -> None:
         video = sdk.videos.create_and_poll(
             model="viduq2-pro",
             prompt="Make it move",
-            seconds="1",
+            seconds=secs(1),
             input_reference=handle,
             extra_body={"resolution": "540p"},
             poll_interval_ms=200,
         )
     assert video.status == "completed"
-    assert video.size == "720x540"  # 320x240 image: 4:3 at 540p
+    assert str(video.size) == "720x540"  # 320x240 image: 4:3 at 540p
 
 
 def test_list_pages_with_after(sdk: OpenAI) -> None:
@@ -96,7 +102,7 @@ def test_list_pages_with_after(sdk: OpenAI) -> None:
         created = sdk.videos.create(
             model="viduq2-turbo",
             prompt=f"clip {index}",
-            seconds="1",
+            seconds=secs(1),
             extra_body={"resolution": "540p"},
         )
         ids.append(created.id)
@@ -111,7 +117,7 @@ def test_list_pages_with_after(sdk: OpenAI) -> None:
 
 def test_errors_arrive_as_sdk_exceptions(sdk: OpenAI, gateway: Gateway) -> None:
     with pytest.raises(openai.BadRequestError) as bad:
-        sdk.videos.create(model="viduq3-pro", prompt="x", seconds="99")
+        sdk.videos.create(model="viduq3-pro", prompt="x", seconds=secs(99))
     assert "duration" in str(bad.value) or "seconds" in str(bad.value)
     wrong = OpenAI(base_url=f"{gateway.base_url}/v1", api_key="vg-nope", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
@@ -120,7 +126,7 @@ def test_errors_arrive_as_sdk_exceptions(sdk: OpenAI, gateway: Gateway) -> None:
 
 def test_cancelled_video_ends_the_sdk_poll(sdk: OpenAI) -> None:
     created = sdk.videos.create(
-        model="viduq3-pro", prompt="long one", seconds="16", extra_body={"resolution": "1080p"}
+        model="viduq3-pro", prompt="long one", seconds=secs(16), extra_body={"resolution": "1080p"}
     )
     cancelled = sdk.post(f"/videos/{created.id}/cancel", cast_to=openai.types.Video, body=None)
     # The SDK knows no "cancelled": it sees failed with code cancelled, and poll() returns.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -135,7 +136,7 @@ def test_multipart_booleans_take_one_and_zero(client: httpx.Client) -> None:
 
 
 def test_image_rules(client: httpx.Client) -> None:
-    fields = [(k, (None, str(v))) for k, v in OK.items()]
+    fields: list[tuple[str, Any]] = [(k, (None, str(v))) for k, v in OK.items()]
     too_wide = image_bytes(500, 100)  # 5:1
     error = error_of(
         client.post("/v1/videos", files=[*fields, ("images", ("w.png", too_wide))]), 400
@@ -183,7 +184,7 @@ def test_whole_body_cap(client: httpx.Client, gateway: Gateway) -> None:
     assert answer.startswith(b"HTTP/1.1 413"), answer
     assert b'"too_large"' in answer
 
-    def endless():  # type: ignore[no-untyped-def]
+    def endless() -> Iterator[bytes]:
         chunk = b"x" * (1024 * 1024)
         for _ in range(200):
             yield chunk

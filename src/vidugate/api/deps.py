@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from vidugate.domain.keys import ApiKey
 from vidugate.errors import AuthenticationError
 from vidugate.services.container import Services
-from vidugate.store.keys import ApiKey
 
 
 def services_of(request: Request) -> Services:

@@ -6,9 +6,10 @@ import hashlib
 import secrets
 import time
 
+from vidugate.domain.keys import ApiKey
 from vidugate.domain.tasks import new_id
 from vidugate.errors import AuthenticationError
-from vidugate.store.keys import ApiKey, KeyRepository
+from vidugate.store.keys import KeyRepository
 
 KEY_PREFIX = "vg-"
 _NEGATIVE_TTL = 5.0

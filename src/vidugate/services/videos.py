@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
+from vidugate.domain.keys import ApiKey
 from vidugate.domain.models import Mode
 from vidugate.domain.request import VideoFields, VideoRequest, build_request
 from vidugate.domain.tasks import ACTIVE, Surface, TaskStatus, VideoTask, new_id
@@ -18,7 +19,6 @@ from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.images import ImageIngest, ImageSource, StoredImage
 from vidugate.services.lifecycle import input_prefix, result_prefix
 from vidugate.storage.base import Storage
-from vidugate.store.keys import ApiKey
 from vidugate.store.tasks import DuplicateIdempotencyKeyError
 
 log = logging.getLogger("vidugate.videos")

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table, insert, or_, select, update
 
+from vidugate.domain.keys import ApiKey
 from vidugate.store.db import Database
 from vidugate.store.tables import ApiKeyRow
 
 K = cast(Table, ApiKeyRow.__table__)
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKey:
-    id: str
-    name: str
-    prefix: str
-    created_at: float
-    revoked_at: float | None
 
 
 class KeyRepository:

@@ -1,0 +1,78 @@
+"""The capability table and request rules, as pure functions."""
+
+from __future__ import annotations
+
+import pytest
+
+from vidugate.domain.models import MODELS, Mode, frame_size, frame_size_for_shape, size_to_shape
+from vidugate.domain.request import VideoFields, build_request
+from vidugate.errors import InvalidRequestError
+
+
+@pytest.mark.parametrize(
+    ("resolution", "ratio", "size"),
+    [
+        ("540p", "16:9", (960, 540)),
+        ("720p", "9:16", (720, 1280)),
+        ("1080p", "1:1", (1080, 1080)),
+        ("720p", "4:3", (960, 720)),
+        ("1080p", "3:4", (1080, 1440)),
+    ],
+)
+def test_size_table(resolution: str, ratio: str, size: tuple[int, int]) -> None:
+    assert frame_size(resolution, ratio) == size
+    assert size_to_shape(f"{size[0]}x{size[1]}") == (resolution, ratio)
+
+
+def test_image_shape_sets_the_frame_with_even_sides() -> None:
+    assert frame_size_for_shape("720p", 1000, 333) == (2162, 720)
+    assert frame_size_for_shape("540p", 100, 400) == (540, 2160)
+
+
+def test_defaults_follow_the_model() -> None:
+    q3 = build_request(VideoFields(model="viduq3-pro", prompt="x"), mode=Mode.TEXT, image_count=0)
+    assert (q3.duration, q3.resolution, q3.aspect_ratio, q3.audio) == (5, "720p", "16:9", True)
+    q2 = build_request(VideoFields(model="viduq2-pro", prompt="x"), mode=Mode.TEXT, image_count=0)
+    assert q2.audio is False
+
+
+def test_off_peak_turns_unstated_audio_off() -> None:
+    request = build_request(
+        VideoFields(model="viduq3-pro", prompt="x", off_peak=True), mode=Mode.TEXT, image_count=0
+    )
+    assert request.audio is False
+    with pytest.raises(InvalidRequestError) as refused:
+        build_request(
+            VideoFields(model="viduq3-pro", prompt="x", off_peak=True, audio=True),
+            mode=Mode.TEXT,
+            image_count=0,
+        )
+    assert refused.value.param == "off_peak"
+
+
+def test_bgm_has_no_effect_where_the_table_says() -> None:
+    def bgm(model: str, duration: int) -> bool:
+        fields = VideoFields(model=model, prompt="x", bgm=True, duration=duration)
+        return build_request(fields, mode=Mode.TEXT, image_count=0).bgm
+
+    assert bgm("viduq2-pro", 8) is True
+    assert bgm("viduq2-pro", 9) is False
+    assert bgm("viduq3-pro", 5) is False
+
+
+def test_random_seed_is_picked_once_and_kept() -> None:
+    request = build_request(
+        VideoFields(model="viduq3-pro", prompt="x"), mode=Mode.TEXT, image_count=0
+    )
+    assert request.seed == 0
+    seeded = request.with_seed()
+    assert 1 <= seeded.seed <= 2_147_483_647
+    assert seeded.with_seed() is seeded
+
+
+def test_every_model_has_a_mode_and_sane_defaults() -> None:
+    for spec in MODELS.values():
+        assert spec.default_duration in spec.durations
+        assert spec.default_resolution in spec.resolutions
+        assert spec.default_aspect_ratio in spec.aspect_ratios
+        assert Mode.TEXT in spec.modes
