@@ -6,11 +6,10 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from starlette.routing import Route
 
 from vidugate import __version__
 from vidugate.api import errors, health
-from vidugate.api.middleware import RequestIdMiddleware
+from vidugate.api.middleware import RequestIdMiddleware, StatusFastLane
 from vidugate.api.openai import models as openai_models
 from vidugate.api.openai import videos as openai_videos
 from vidugate.api.openai.render import RenderedVideos
@@ -39,15 +38,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # of that (at most a minute) still hands out links with most of their life left.
     app.state.rendered_videos = RenderedVideos(min(60.0, settings.signed_url_ttl_seconds / 4))
     errors.install(app)
+    app.add_middleware(StatusFastLane, handler=openai_videos.retrieve_video)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(openai_videos.router)
     app.include_router(openai_models.router)
     app.include_router(health.router)
-    # The status query, again, first in line as a plain route: polled every second by every
-    # client, it skips FastAPI's per-request dependency work (see bench/README.md).
-    app.router.routes.insert(
-        0, Route("/v1/videos/{video_id}", openai_videos.retrieve_video, methods=["GET"])
-    )
     return app
 
 

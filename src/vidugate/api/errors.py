@@ -44,17 +44,13 @@ def validation_error(exc: RequestValidationError) -> InvalidRequestError:
     return InvalidRequestError(f"{param or 'request'}: {first.get('msg', 'invalid')}", param=param)
 
 
-def install(app: FastAPI) -> None:
-    async def on_vidugate(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, VidugateError)
+def error_response(request: Request, exc: BaseException) -> Response:
+    """Any exception as the envelope; the one mapping every route (and the fast lane) uses."""
+    if isinstance(exc, VidugateError):
         return render_error(exc)
-
-    async def on_validation(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
+    if isinstance(exc, RequestValidationError):
         return render_error(validation_error(exc))
-
-    async def on_http(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc, StarletteHTTPException):
         type_, code, message = _HTTP_CODES.get(
             exc.status_code, ("invalid_request_error", "invalid_request", str(exc.detail))
         )
@@ -62,8 +58,7 @@ def install(app: FastAPI) -> None:
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
-
-    async def on_disconnect(_request: Request, _exc: Exception) -> Response:
+    if isinstance(exc, ClientDisconnect):
         return envelope(
             400,
             "The client went away mid-request.",
@@ -71,15 +66,19 @@ def install(app: FastAPI) -> None:
             "client_disconnected",
             None,
         )
+    log.error("api.unhandled path=%s", request.url.path, exc_info=exc)
+    return envelope(500, "Internal error; it has been logged.", "api_error", "internal_error", None)
 
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.error("api.unhandled path=%s", request.url.path, exc_info=exc)
-        return envelope(
-            500, "Internal error; it has been logged.", "api_error", "internal_error", None
-        )
 
-    app.add_exception_handler(VidugateError, on_vidugate)
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(ClientDisconnect, on_disconnect)
-    app.add_exception_handler(Exception, on_unexpected)
+def install(app: FastAPI) -> None:
+    async def handler(request: Request, exc: Exception) -> Response:
+        return error_response(request, exc)
+
+    for kind in (
+        VidugateError,
+        RequestValidationError,
+        StarletteHTTPException,
+        ClientDisconnect,
+        Exception,
+    ):
+        app.add_exception_handler(kind, handler)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import itertools
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vidugate.api.errors import error_response
 from vidugate.logs import request_id
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -44,3 +48,34 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id.reset(token)
+
+
+class StatusFastLane:
+    """GET /v1/videos/{id} straight to its handler, past FastAPI's router, exception and
+    exit-stack layers: clients poll it every second, and those layers cost more than the
+    handler (bench/README.md). Errors go through the same envelope as every other route."""
+
+    PREFIX = "/v1/videos/"
+
+    def __init__(self, app: ASGIApp, handler: Callable[[Request], Awaitable[Response]]) -> None:
+        self.app = app
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or not path.startswith(self.PREFIX)
+            or "/" in path[len(self.PREFIX) :]
+            or len(path) == len(self.PREFIX)
+        ):
+            await self.app(scope, receive, send)
+            return
+        scope["path_params"] = {"video_id": path[len(self.PREFIX) :]}
+        request = Request(scope, receive)
+        try:
+            response = await self.handler(request)
+        except Exception as exc:
+            response = error_response(request, exc)
+        await response(scope, receive, send)

@@ -108,8 +108,8 @@ async def list_videos(
 )
 async def retrieve_video(request: Request) -> Response:
     """The status query clients poll every second for minutes. It takes the bare request
-    (no dependency solving, no response model) so that app.py can also mount it as a plain
-    Starlette route ahead of FastAPI's machinery; this declaration documents it."""
+    (no dependency solving, no response model) so that api.middleware.StatusFastLane can
+    call it directly; this declaration documents it and serves any other way in."""
     services = services_of(request)
     key = await authenticate(request)
     task = await services.videos.get(key, request.path_params["video_id"])
