@@ -128,3 +128,31 @@ def test_payload_and_meta_data_survive_listing(gateway: Gateway) -> None:
         listed = client.get("/v1/videos").json()
     assert [v["id"] for v in listed["data"]] == [created["id"]]
     assert listed["data"][0]["payload"] == "é" * 10
+
+
+def test_watermark_image_from_url(gateway: Gateway, image_server: str) -> None:
+    with gateway.client() as client:
+        created = client.post(
+            "/v1/videos",
+            json={
+                "model": "viduq2-turbo",
+                "prompt": "a marked clip",
+                "duration": 1,
+                "resolution": "540p",
+                "watermark": True,
+                "wm_position": 2,
+                "wm_url": f"{image_server}/image.png",
+            },
+        )
+        assert created.status_code == 200, created.text
+        done = wait_final(client, created.json()["id"])
+        assert done["status"] == "completed"
+        refused = client.post(
+            "/v1/videos",
+            json={**OK_WM, "wm_url": "http://127.0.0.1:9/wm.png"},
+        )
+        assert refused.status_code == 400
+        assert refused.json()["error"]["param"] == "wm_url"
+
+
+OK_WM = {"model": "viduq2-turbo", "prompt": "p", "duration": 1, "watermark": True}
