@@ -106,6 +106,10 @@ class Gateway:
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path else ""
 
+    def all_logs(self) -> str:
+        """Every start's log (a restarted gateway writes a new one)."""
+        return "".join(p.read_text() for p in sorted(self.data_dir.glob("serve-*.log")))
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)

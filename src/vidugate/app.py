@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from vidugate import __version__
-from vidugate.api import errors, health
+from vidugate.api import errors, health, inputs, upstream
 from vidugate.api.middleware import RequestIdMiddleware, StatusFastLane
 from vidugate.api.openai import models as openai_models
 from vidugate.api.openai import videos as openai_videos
 from vidugate.api.openai.render import RenderedVideos
+from vidugate.api.vidu import routes as vidu_routes
 from vidugate.logs import configure
 from vidugate.services.container import open_services
 from vidugate.settings import Settings
@@ -42,7 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.include_router(openai_videos.router)
     app.include_router(openai_models.router)
+    app.include_router(vidu_routes.router)
     app.include_router(health.router)
+    app.include_router(inputs.router)
+    app.include_router(upstream.router)
     return app
 
 

@@ -17,6 +17,7 @@ surface renders them in its own envelope in exactly one place.
           ├── UpstreamRejectedError     the upstream refused the request
           ├── UpstreamAuthError         the upstream refused our credentials
           └── UpstreamUnavailableError  503, retriable after retry_after seconds
+               └── UpstreamOutcomeUnknownError  a create may or may not have been accepted
 
 Nothing here imports FastAPI: the HTTP mapping is data on each class.
 """
@@ -126,3 +127,8 @@ class UpstreamAuthError(ProviderError):
 class UpstreamUnavailableError(ProviderError):
     status = 503
     code = "upstream_unavailable"
+
+
+class UpstreamOutcomeUnknownError(UpstreamUnavailableError):
+    """A create was sent and no answer came back (timeout, dropped connection, 5xx): the
+    upstream may have made the task. Look it up before ever sending the create again."""

@@ -22,6 +22,7 @@ def slow_gateway(tmp_path: Path) -> Iterator[Gateway]:
     gw = Gateway(tmp_path / "gw", settings=SLOW).start()
     yield gw
     gw.stop()
+    assert_clean_log(gw)
 
 
 def files_of(gw: Gateway, video_id: str) -> list[Path]:
@@ -59,6 +60,7 @@ def test_killed_with_queued_tasks_they_all_run_after_restart(tmp_path: Path) -> 
             assert [wait_final(client, i)["status"] for i in ids] == ["completed"] * 3
     finally:
         gw.stop()
+    assert_clean_log(gw)
 
 
 def test_cancel_while_rendering_leaves_no_file(slow_gateway: Gateway) -> None:
@@ -105,6 +107,7 @@ def test_deadline_fails_a_stuck_task(tmp_path: Path) -> None:
             wait_for(client, created["id"], lambda v: not files_of(gw, created["id"]), 20)
     finally:
         gw.stop()
+    assert_clean_log(gw)
 
 
 def test_content_expires(tmp_path: Path) -> None:
@@ -120,6 +123,7 @@ def test_content_expires(tmp_path: Path) -> None:
             assert gone.json()["error"]["code"] == "expired"
     finally:
         gw.stop()
+    assert_clean_log(gw)
 
 
 def test_progress_never_goes_down(slow_gateway: Gateway) -> None:

@@ -18,6 +18,8 @@ FORBIDDEN = {
     "services": {"api", "cli"},
     "api": {"store", "providers", "cli", "workers"},
     "workers": {"api", "cli"},
+    # The emulator must not share the assumptions of the client it is there to test.
+    "emulator": {"providers", "api", "services", "store", "workers", "cli", "domain"},
 }
 
 

@@ -1,10 +1,12 @@
-"""Errors to HTTP, in one place: every VidugateError (and every framework error) becomes
-OpenAI's envelope; an unexpected exception is logged as the bug it is and answered 500."""
+"""Errors to HTTP, in one place. Every VidugateError (and every framework error) becomes the
+envelope of the surface that was called: OpenAI's on /v1 and everywhere else, Vidu's on
+/vidu/. An unexpected exception is logged as the bug it is and answered 500."""
 
 from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,14 +15,81 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 
-from vidugate.errors import InvalidRequestError, VidugateError
+from vidugate.errors import (
+    AuthenticationError,
+    ConflictError,
+    GoneError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    QuotaError,
+    RateLimitError,
+    VidugateError,
+)
+from vidugate.logs import request_id
 
 log = logging.getLogger("vidugate.api")
 
-_HTTP_CODES = {
-    404: ("invalid_request_error", "not_found", "No such route."),
-    405: ("invalid_request_error", "method_not_allowed", "Method not allowed on this route."),
+VIDU_PREFIX = "/vidu/"
+
+# Vidu's `reason` for each error class, looked up along the class's MRO. Vidu names the
+# first five and TooManyRequests; the others are ours, in its style. Every 5xx is
+# InternalServiceFailure, whatever its class.
+VIDU_REASONS: dict[type[VidugateError], str] = {
+    InvalidRequestError: "FieldInvalid",
+    AuthenticationError: "Unauthorized",
+    NotFoundError: "TaskNotFound",
+    QuotaError: "CreditInsufficient",
+    RateLimitError: "TooManyRequests",
+    PermissionDeniedError: "PermissionDenied",
+    ConflictError: "Conflict",
+    GoneError: "ContentExpired",
 }
+VIDU_INTERNAL = "InternalServiceFailure"
+
+# Framework errors: (OpenAI type, OpenAI code, Vidu reason, message).
+_HTTP_CODES = {
+    404: ("invalid_request_error", "not_found", "NotFound", "No such route."),
+    405: (
+        "invalid_request_error",
+        "method_not_allowed",
+        "MethodNotAllowed",
+        "Method not allowed on this route.",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One error, in the terms of both envelopes."""
+
+    status: int
+    message: str
+    type: str
+    code: str
+    param: str | None
+    reason: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def vidu_reason(exc: VidugateError) -> str:
+    if exc.status >= 500:
+        return VIDU_INTERNAL
+    for cls in type(exc).__mro__:
+        if cls in VIDU_REASONS:
+            return VIDU_REASONS[cls]
+    return "FieldInvalid"
+
+
+def failure_of(exc: VidugateError) -> Failure:
+    headers = {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    elif exc.status in (429, 503):
+        headers["Retry-After"] = "1"
+    return Failure(
+        exc.status, exc.message, exc.type, exc.code, exc.param, vidu_reason(exc), headers
+    )
 
 
 def envelope(status: int, message: str, type_: str, code: str, param: str | None) -> JSONResponse:
@@ -28,13 +97,30 @@ def envelope(status: int, message: str, type_: str, code: str, param: str | None
     return JSONResponse(body, status_code=status)
 
 
-def render_error(exc: VidugateError) -> Response:
-    response = envelope(exc.status, exc.message, exc.type, exc.code, exc.param)
-    if exc.retry_after is not None:
-        response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
-    elif exc.status in (429, 503):
-        response.headers["Retry-After"] = "1"
+def openai_response(failure: Failure) -> Response:
+    response = envelope(failure.status, failure.message, failure.type, failure.code, failure.param)
+    response.headers.update(failure.headers)
     return response
+
+
+def vidu_response(failure: Failure, trace_id: str) -> Response:
+    body = {
+        "code": failure.status,
+        "reason": failure.reason,
+        "message": failure.message,
+        "metadata": {"trace_id": trace_id},
+    }
+    return JSONResponse(body, status_code=failure.status, headers=failure.headers)
+
+
+def render_error(exc: VidugateError) -> Response:
+    """The OpenAI envelope of one error."""
+    return openai_response(failure_of(exc))
+
+
+def render_vidu_error(exc: VidugateError, trace_id: str) -> Response:
+    """Vidu's envelope of one error."""
+    return vidu_response(failure_of(exc), trace_id)
 
 
 def validation_error(exc: RequestValidationError) -> InvalidRequestError:
@@ -44,30 +130,36 @@ def validation_error(exc: RequestValidationError) -> InvalidRequestError:
     return InvalidRequestError(f"{param or 'request'}: {first.get('msg', 'invalid')}", param=param)
 
 
-def error_response(request: Request, exc: BaseException) -> Response:
-    """Any exception as the envelope; the one mapping every route (and the fast lane) uses."""
-    if isinstance(exc, VidugateError):
-        return render_error(exc)
+def _failure(request: Request, exc: BaseException) -> Failure:
     if isinstance(exc, RequestValidationError):
-        return render_error(validation_error(exc))
+        exc = validation_error(exc)
+    if isinstance(exc, VidugateError):
+        return failure_of(exc)
     if isinstance(exc, StarletteHTTPException):
-        type_, code, message = _HTTP_CODES.get(
-            exc.status_code, ("invalid_request_error", "invalid_request", str(exc.detail))
+        type_, code, reason, message = _HTTP_CODES.get(
+            exc.status_code,
+            ("invalid_request_error", "invalid_request", "FieldInvalid", str(exc.detail)),
         )
-        response = envelope(exc.status_code, message, type_, code, None)
-        for name, value in (exc.headers or {}).items():
-            response.headers[name] = value
-        return response
+        if exc.status_code >= 500:
+            reason = VIDU_INTERNAL
+        return Failure(exc.status_code, message, type_, code, None, reason, dict(exc.headers or {}))
     if isinstance(exc, ClientDisconnect):
-        return envelope(
-            400,
-            "The client went away mid-request.",
-            "invalid_request_error",
-            "client_disconnected",
-            None,
+        message = "The client went away mid-request."
+        return Failure(
+            400, message, "invalid_request_error", "client_disconnected", None, "ClientDisconnected"
         )
     log.error("api.unhandled path=%s", request.url.path, exc_info=exc)
-    return envelope(500, "Internal error; it has been logged.", "api_error", "internal_error", None)
+    message = "Internal error; it has been logged."
+    return Failure(500, message, "api_error", "internal_error", None, VIDU_INTERNAL)
+
+
+def error_response(request: Request, exc: BaseException) -> Response:
+    """Any exception as the envelope of the surface called; the one mapping every route
+    (and the fast lane) uses."""
+    failure = _failure(request, exc)
+    if request.url.path.startswith(VIDU_PREFIX):
+        return vidu_response(failure, request_id.get())
+    return openai_response(failure)
 
 
 def install(app: FastAPI) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from vidugate.cli import generate, keys, serve
+from vidugate.cli import emulate, generate, keys, serve
 
 app = typer.Typer(
     name="vidugate",
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.command("serve")(serve.serve)
 app.command("migrate")(serve.migrate_command)
 app.command("generate")(generate.generate)
+app.command("emulate-vidu")(emulate.emulate)
 app.add_typer(keys.app, name="keys")
 
 

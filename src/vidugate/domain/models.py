@@ -3,7 +3,7 @@ adding a model is adding one entry to MODELS."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 RESOLUTIONS: tuple[str, ...] = ("540p", "720p", "1080p")
@@ -32,7 +32,10 @@ class ModelSpec:
     aspect_ratios: tuple[str, ...]
     default_aspect_ratio: str
     audio_default: bool
+    # The Vidu endpoints (create modes) the model serves.
     modes: frozenset[Mode]
+    # A shorter limit for some modes (q2's start-end2video stops at 8 s upstream).
+    max_duration_by_mode: dict[Mode, int] = field(default_factory=dict)
     # Fields accepted for compatibility that change nothing for this model.
     ignored_fields: frozenset[str] = frozenset()
     # bgm has no effect from this duration on (None: always honoured unless ignored).
@@ -47,28 +50,44 @@ class ModelSpec:
     def durations(self) -> range:
         return range(self.min_duration, self.max_duration + 1)
 
-    def describe_durations(self) -> str:
-        return f"{self.min_duration}-{self.max_duration}"
+    def durations_for(self, mode: Mode) -> range:
+        return range(self.min_duration, self.max_duration_by_mode.get(mode, self.max_duration) + 1)
+
+    def describe_durations(self, mode: Mode | None = None) -> str:
+        allowed = self.durations if mode is None else self.durations_for(mode)
+        return f"{allowed.start}-{allowed.stop - 1}"
+
+
+_Q3_PRO = ModelSpec(
+    id="viduq3-pro",
+    description="High-quality audio and video in one pass; vivid, lifelike, 3D.",
+    family="q3",
+    min_duration=1,
+    max_duration=16,
+    default_duration=5,
+    resolutions=RESOLUTIONS,
+    default_resolution="720p",
+    aspect_ratios=ASPECT_RATIOS,
+    default_aspect_ratio="16:9",
+    audio_default=True,
+    modes=frozenset({Mode.TEXT, Mode.IMAGE, Mode.START_END}),
+    ignored_fields=frozenset({"voice_id", "bgm", "movement_amplitude"}),
+    typical_seconds=120.0,
+)
+# q2's start-end videos are 1-8 s upstream (vidu-upstream.md, "Duration").
+_Q2_START_END = {Mode.START_END: 8}
+_Q2_START_END_NOTE = f"{Mode.START_END.value}: 1-{_Q2_START_END[Mode.START_END]} s."
 
 
 MODELS: dict[str, ModelSpec] = {
     spec.id: spec
     for spec in (
-        ModelSpec(
-            id="viduq3-pro",
-            description="High-quality audio and video in one pass; vivid, lifelike, 3D.",
-            family="q3",
-            min_duration=1,
-            max_duration=16,
-            default_duration=5,
-            resolutions=RESOLUTIONS,
-            default_resolution="720p",
-            aspect_ratios=ASPECT_RATIOS,
-            default_aspect_ratio="16:9",
-            audio_default=True,
-            modes=frozenset({Mode.TEXT, Mode.IMAGE, Mode.START_END}),
-            ignored_fields=frozenset({"voice_id", "bgm"}),
-            typical_seconds=120.0,
+        _Q3_PRO,
+        replace(
+            _Q3_PRO,
+            id="viduq3-turbo",
+            description="viduq3-pro's audio and video, generated faster.",
+            typical_seconds=60.0,
         ),
         ModelSpec(
             id="viduq2-pro",
@@ -82,9 +101,12 @@ MODELS: dict[str, ModelSpec] = {
             aspect_ratios=ASPECT_RATIOS,
             default_aspect_ratio="16:9",
             audio_default=False,
-            modes=frozenset(Mode),
+            # Text-only requests run upstream as viduq2 (the provider's model map).
+            modes=frozenset({Mode.TEXT, Mode.IMAGE, Mode.START_END}),
+            max_duration_by_mode=_Q2_START_END,
             bgm_max_duration=8,
             typical_seconds=90.0,
+            notes=(_Q2_START_END_NOTE,),
         ),
         ModelSpec(
             id="viduq2-turbo",
@@ -99,8 +121,26 @@ MODELS: dict[str, ModelSpec] = {
             default_aspect_ratio="16:9",
             audio_default=False,
             modes=frozenset({Mode.TEXT, Mode.IMAGE, Mode.START_END}),
+            max_duration_by_mode=_Q2_START_END,
             bgm_max_duration=8,
             typical_seconds=45.0,
+            notes=(_Q2_START_END_NOTE,),
+        ),
+        ModelSpec(
+            id="viduq2",
+            description="Vidu's q2 text model: text-to-video and 1-7 reference images.",
+            family="q2",
+            min_duration=1,
+            max_duration=10,
+            default_duration=5,
+            resolutions=RESOLUTIONS,
+            default_resolution="720p",
+            aspect_ratios=ASPECT_RATIOS,
+            default_aspect_ratio="16:9",
+            audio_default=False,
+            modes=frozenset({Mode.TEXT, Mode.REFERENCE}),
+            bgm_max_duration=8,
+            typical_seconds=60.0,
         ),
     )
 }

@@ -12,7 +12,15 @@ from vidugate.errors import InvalidRequestError
 
 MAX_SEED = 2_147_483_647
 MAX_PAYLOAD_CHARS = 1_048_576
-MAX_IMAGES = {Mode.TEXT: 0, Mode.IMAGE: 1, Mode.START_END: 2, Mode.REFERENCE: 7}
+# (fewest, most) images per mode, and what they are: Vidu's four create endpoints.
+IMAGE_COUNTS = {
+    Mode.TEXT: (0, 0, "none"),
+    Mode.IMAGE: (1, 1, "the first frame"),
+    Mode.START_END: (2, 2, "the first and the last frame"),
+    Mode.REFERENCE: (1, 7, "reference images"),
+}
+# The two frames of a start-end video must have close shapes (Vidu: ratio within 0.8..1.25).
+START_END_RATIO = (0.8, 1.25)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +44,7 @@ class VideoFields:
     wm_url: str | None = None
     meta_data: str | None = None
     movement_amplitude: str | None = None
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,8 @@ class VideoRequest:
     wm_url: str | None
     meta_data: str | None
     movement_amplitude: str | None = None
+    # Stored for the day callbacks are delivered; nothing sends them yet.
+    callback_url: str | None = None
     image_count: int = 0
     # Set once the images are known: the shape of the video actually produced.
     width: int = 0
@@ -109,11 +120,7 @@ def build_request(fields: VideoFields, *, mode: Mode, image_count: int) -> Video
             f"{_allowed(sorted(m.value for m in spec.modes))}.",
             param="model",
         )
-    if image_count > MAX_IMAGES[mode]:
-        raise InvalidRequestError(
-            f"{mode.value} takes at most {MAX_IMAGES[mode]} image(s); {image_count} were given.",
-            param="images",
-        )
+    _check_image_count(mode, image_count)
 
     is_rec = bool(fields.is_rec)
     prompt = fields.prompt or ""
@@ -145,10 +152,11 @@ def build_request(fields: VideoFields, *, mode: Mode, image_count: int) -> Video
             param="resolution",
         )
     duration = spec.default_duration if fields.duration is None else fields.duration
-    if duration not in spec.durations:
+    if duration not in spec.durations_for(mode):
+        where = spec.id if spec.durations_for(mode) == spec.durations else f"{spec.id} {mode}"
         raise InvalidRequestError(
-            f"duration {duration} is out of range for {spec.id}; allowed: "
-            f"{spec.describe_durations()} seconds.",
+            f"duration {duration} is out of range for {where}; allowed: "
+            f"{spec.describe_durations(mode)} seconds.",
             param="duration",
         )
     seed = fields.seed or 0
@@ -173,6 +181,10 @@ def build_request(fields: VideoFields, *, mode: Mode, image_count: int) -> Video
         raise InvalidRequestError(
             "wm_url must be an http(s) URL of a watermark image.", param="wm_url"
         )
+    if fields.callback_url is not None and not fields.callback_url.startswith(
+        ("http://", "https://")
+    ):
+        raise InvalidRequestError("callback_url must be an http(s) URL.", param="callback_url")
     if fields.movement_amplitude is not None and fields.movement_amplitude not in (
         "auto",
         "small",
@@ -215,8 +227,36 @@ def build_request(fields: VideoFields, *, mode: Mode, image_count: int) -> Video
         wm_url=fields.wm_url,
         meta_data=fields.meta_data,
         movement_amplitude=fields.movement_amplitude,
+        callback_url=fields.callback_url,
         image_count=image_count,
     )
+
+
+def _check_image_count(mode: Mode, count: int) -> None:
+    fewest, most, what = IMAGE_COUNTS[mode]
+    if most == 0 and count:
+        message = f"images: {mode} takes no images; {count} given."
+    elif count > most:
+        message = f"images: {mode} takes at most {most} image(s) ({what}); {count} given."
+    elif count < fewest:
+        exactly = "exactly" if fewest == most else "at least"
+        message = f"images: {mode} takes {exactly} {fewest} image(s) ({what}); {count} given."
+    else:
+        return
+    raise InvalidRequestError(message, param="images")
+
+
+def check_start_end_shapes(first: tuple[int, int], last: tuple[int, int]) -> None:
+    """The first and last frames of a start-end video must have close width:height ratios."""
+    low, high = START_END_RATIO
+    ratio = (first[0] / first[1]) / (last[0] / last[1])
+    if not low <= ratio <= high:
+        raise InvalidRequestError(
+            f"images: the first ({first[0]}x{first[1]}) and last ({last[0]}x{last[1]}) frames' "
+            f"width:height ratios differ too much ({ratio:.2f}); they must be within "
+            f"{low}..{high} of each other.",
+            param="images",
+        )
 
 
 def _check_meta_data(text: str) -> None:

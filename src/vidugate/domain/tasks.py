@@ -57,9 +57,12 @@ class VideoTask:
     completed_at: float | None = None
     expires_at: float | None = None
     upstream_id: str | None = None
+    upstream_account: str | None = None
+    submitted_at: float | None = None
     error: TaskError | None = None
     video_key: str | None = None
     thumbnail_key: str | None = None
+    watermarked_key: str | None = None
     has_audio: bool = False
     attempts: int = 0  # consecutive failed looks, for back-off
     deleted_at: float | None = None

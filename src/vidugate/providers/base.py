@@ -6,11 +6,13 @@ the ProviderError branch of vidugate.errors, so nothing above them sees a vendor
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from vidugate.domain.accounts import AccountState
 from vidugate.domain.request import VideoRequest
 from vidugate.domain.tasks import TaskError
 
@@ -24,6 +26,9 @@ class ProviderJob:
     image_paths: tuple[Path, ...]  # local copies of the input images, in order
     watermark_path: Path | None = None  # local copy of wm_url's image, when given
     upstream_id: str | None = None  # set once submit has answered
+    account: str | None = None  # the upstream account the task is pinned to
+    submitted_at: float | None = None  # when the create was (last) sent
+    started_at: float | None = None  # when the upstream accepted it
 
 
 class JobState(StrEnum):
@@ -37,6 +42,12 @@ class JobState(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Submission:
     upstream_id: str
+    account: str | None = None
+
+
+# Called by a provider with the account it is about to send a create to, before sending:
+# the lifecycle records it, so a crash or a lost answer can be looked up, not re-sent.
+RecordIntent = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +70,17 @@ class ResultFiles:
     width: int
     height: int
     has_audio: bool
+    watermarked: Path | None = None  # the upstream's watermarked copy, when one was asked for
 
 
 class Provider(Protocol):
     id: str
     poll_interval: float  # seconds between status calls for a running job
 
-    async def submit(self, job: ProviderJob) -> Submission: ...
+    async def submit(self, job: ProviderJob, record_intent: RecordIntent) -> Submission:
+        """Send the create. Raises UpstreamOutcomeUnknownError when it may have been
+        accepted without an answer, other ProviderErrors when it provably was not."""
+        ...
 
     async def status(self, job: ProviderJob) -> JobStatus: ...
 
@@ -76,3 +91,32 @@ class Provider(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Recoverable(Protocol):
+    """A provider whose creates cost money: it can find a create whose answer was lost."""
+
+    async def find(self, job: ProviderJob) -> Submission | None:
+        """The upstream task made for this job by an earlier create, if there is one.
+        None means the upstream provably has none (so sending again is safe)."""
+        ...
+
+
+class AccountStates(Protocol):
+    """Where upstream account health is kept, shared by every process (the store)."""
+
+    async def all(self, provider: str) -> list[AccountState]: ...
+
+    async def save(self, state: AccountState) -> None: ...
+
+
+@runtime_checkable
+class CallbackReceiver(Protocol):
+    """A provider whose upstream announces state changes by signed callbacks."""
+
+    def verify_callback(
+        self, method: str, path: str, query: str, headers: Mapping[str, str]
+    ) -> str:
+        """The account that signed this callback; raises PermissionDeniedError if none."""
+        ...

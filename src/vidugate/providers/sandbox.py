@@ -17,6 +17,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from vidugate.domain.models import Mode
 from vidugate.domain.tasks import TaskError
 from vidugate.errors import ProviderError
 from vidugate.media.spec import RenderSpec
@@ -25,6 +26,7 @@ from vidugate.providers.base import (
     JobState,
     JobStatus,
     ProviderJob,
+    RecordIntent,
     ResultFiles,
     Submission,
 )
@@ -78,7 +80,13 @@ class SandboxProvider:
             audio=request.audio,
             bgm=request.bgm,
             image_path=job.image_paths[0] if job.image_paths else None,
-            end_image_path=job.image_paths[1] if len(job.image_paths) > 1 else None,
+            # Only a start-end video ends on its second image; extra reference images
+            # (reference2video) are not frames of their own in the sandbox's drawing.
+            end_image_path=(
+                job.image_paths[1]
+                if request.mode is Mode.START_END and len(job.image_paths) > 1
+                else None
+            ),
             watermark=request.watermark,
             wm_position=request.wm_position,
             wm_image_path=job.watermark_path,
@@ -92,7 +100,8 @@ class SandboxProvider:
         running.runner = asyncio.create_task(self._run(running), name=f"render {upstream_id}")
         return running
 
-    async def submit(self, job: ProviderJob) -> Submission:
+    async def submit(self, job: ProviderJob, record_intent: RecordIntent) -> Submission:
+        # Free and local: nothing to record; a repeated submit finds the running job.
         existing = self._jobs.get("sbx_" + job.task_id)
         running = existing if existing is not None else self._start(job)
         return Submission(upstream_id=running.id)
@@ -224,18 +233,25 @@ def _render_child(spec: RenderSpec, video: Path, thumbnail: Path, sender: Connec
     signal.signal(signal.SIGTERM, stop)
     last = -1
 
+    def tell(message: tuple[Any, ...]) -> None:
+        try:
+            sender.send(message)
+        except OSError:
+            # The gateway process is gone (killed): nobody will use this render; stop quietly.
+            raise SystemExit(0) from None
+
     def progress(done: int, total: int) -> None:
         nonlocal last
         percent = done * 100 // max(total, 1)
         if percent != last:
             last = percent
-            sender.send(("progress", done, total))
+            tell(("progress", done, total))
 
     try:
         result = render_video(spec, video, thumbnail, progress=progress)
     except Exception as exc:  # reported to the parent, which fails the task with it
-        sender.send(("error", f"{type(exc).__name__}: {exc}"))
+        tell(("error", f"{type(exc).__name__}: {exc}"))
     else:
-        sender.send(("done", result.has_audio))
+        tell(("done", result.has_audio))
     finally:
         sender.close()

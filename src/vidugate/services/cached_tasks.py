@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from vidugate.domain.tasks import TaskStatus, VideoTask
@@ -32,6 +33,13 @@ class CachedTasks:
         if len(self._entries) > LIMIT:
             self._entries.popitem(last=False)
         return task
+
+    def note_progress(self, task_id: str, progress: int) -> None:
+        """A worker raised a task's progress (written with its batched hand-back)."""
+        entry = self._entries.get(task_id)
+        if entry is not None and not entry[0].status.terminal and progress > entry[0].progress:
+            task = replace(entry[0], progress=progress, updated_at=time.time())
+            self._entries[task_id] = (task, entry[1])
 
     def forget(self, task_id: str) -> None:
         self._entries.pop(task_id, None)

@@ -4,13 +4,14 @@ The app's lifespan and the CLI both open one of these; nothing is a module globa
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from vidugate.net.fetch import FetchPolicy, UrlFetcher
 from vidugate.providers.base import Provider
 from vidugate.providers.registry import build_providers
 from vidugate.services.cached_tasks import CachedTasks
+from vidugate.services.callbacks import CallbackService
 from vidugate.services.images import ImageIngest
 from vidugate.services.keys import KeyService
 from vidugate.services.lifecycle import LifecycleConfig, TaskLifecycle
@@ -19,6 +20,7 @@ from vidugate.services.videos import CreateConfig, VideoService
 from vidugate.settings import Role, Settings
 from vidugate.storage.base import Storage
 from vidugate.storage.local import LocalStorage
+from vidugate.store.accounts import AccountRepository
 from vidugate.store.db import Database, open_database
 from vidugate.store.keys import KeyRepository
 from vidugate.store.tasks import TaskRepository
@@ -37,6 +39,7 @@ class Services:
     lifecycle: TaskLifecycle
     providers: dict[str, Provider]
     signer: UrlSigner
+    callbacks: CallbackService
     worker: Worker | None
     sweeper: Sweeper | None
 
@@ -55,7 +58,13 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
         repo = TaskRepository(database)
         tasks = CachedTasks(repo)
         fetcher = await stack.enter_async_context(UrlFetcher(fetch_policy))
-        providers = build_providers(settings)
+        signer = UrlSigner(settings.signing_key(), settings.signed_url_ttl_seconds)
+        providers = build_providers(
+            settings,
+            account_states=AccountRepository(database),
+            input_url=_input_url(settings, signer),
+            callback_url=_callback_url(settings),
+        )
         for provider in providers.values():
             stack.push_async_callback(provider.close)
         lifecycle = TaskLifecycle(
@@ -96,7 +105,8 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
             videos=videos,
             lifecycle=lifecycle,
             providers=providers,
-            signer=UrlSigner(settings.signing_key(), settings.signed_url_ttl_seconds),
+            signer=signer,
+            callbacks=CallbackService(tasks, providers, videos.wake_worker),
             worker=worker,
             sweeper=sweeper,
         )
@@ -105,6 +115,25 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
                 await loop.start()
                 stack.push_async_callback(loop.stop)
         yield services
+
+
+def _input_url(settings: Settings, signer: UrlSigner) -> Callable[[str, int], str] | None:
+    """Signed links to a task's input images, for upstreams that fetch them (Vidu), when
+    the gateway has a public address; without one, images travel inline."""
+    base = settings.public_base_url
+    if base is None:
+        return None
+
+    def url(task_id: str, index: int) -> str:
+        return f"{base}/v1/inputs/{task_id}/{index}?{signer.sign(task_id, f'input{index}')}"
+
+    return url
+
+
+def _callback_url(settings: Settings) -> str | None:
+    if settings.public_base_url is None or not settings.vidu_callbacks:
+        return None
+    return f"{settings.public_base_url}/v1/upstream/vidu/callback"
 
 
 def _no_worker() -> None:

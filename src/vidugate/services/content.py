@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from vidugate.domain.tasks import TaskStatus, VideoTask
 from vidugate.errors import ConflictError, GoneError, InvalidRequestError, NotFoundError
+from vidugate.media.image import sniff_image_kind
 from vidugate.storage.base import Storage
 
 
@@ -65,3 +66,17 @@ async def locate(storage: Storage, task: VideoTask, variant: Variant) -> StoredC
         media_type=MEDIA_TYPES[variant],
         filename=f"{task.id}.{EXTENSIONS[variant]}",
     )
+
+
+async def locate_input(storage: Storage, task: VideoTask, index: int) -> StoredContent:
+    """One of a task's input images (for an upstream fetching it by a signed link)."""
+    if not 0 <= index < len(task.images) or task.status.terminal:
+        raise NotFoundError(f"Video {task.id} has no input image {index} to serve.")
+    key = task.images[index]
+    size = await storage.size(key)
+    if size is None:
+        raise NotFoundError(f"Video {task.id} has no input image {index} to serve.")
+    head = b"".join([chunk async for chunk in storage.read_range(key, 0, 31)])
+    kind = sniff_image_kind(head)
+    media_type = f"image/{kind.value}" if kind else "application/octet-stream"
+    return StoredContent(key=key, size=size, media_type=media_type, filename=f"input{index}")

@@ -7,17 +7,26 @@ its own side effect (cancels the upstream job, removes the files it stored)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import shutil
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from vidugate.domain.tasks import ACTIVE, TaskStatus, VideoTask
 from vidugate.errors import ProviderError, UpstreamUnavailableError
 from vidugate.providers.base import JobState, Provider, ProviderJob
 from vidugate.services.cached_tasks import CachedTasks
+from vidugate.services.results import ResultKeeper, result_prefix
+
+__all__ = [
+    "LifecycleConfig",
+    "Next",
+    "TaskLifecycle",
+    "backoff",
+    "input_prefix",
+    "result_prefix",
+]
+from vidugate.services.submission import Submitter
 from vidugate.storage.base import Storage
 
 log = logging.getLogger("vidugate.lifecycle")
@@ -29,10 +38,18 @@ MAX_BACKOFF = 60.0
 class LifecycleConfig:
     retention_seconds: int
     work_dir: Path
+    # Consecutive failed copies of a finished result before the task fails: with the
+    # back-off that is several minutes, well inside the upstream's 24 h links.
+    result_attempts: int = 8
 
 
-def result_prefix(task_id: str) -> str:
-    return f"videos/{task_id}"
+@dataclass(frozen=True, slots=True)
+class Next:
+    """What a step leaves for the worker to write when it hands the task back (batched with
+    other tasks' hand-backs: polls that change nothing else cost no write of their own)."""
+
+    at: float | None  # when to look again; None: never
+    progress: int | None = None  # a higher progress to record
 
 
 def input_prefix(task_id: str) -> str:
@@ -55,6 +72,8 @@ class TaskLifecycle:
         self.providers = providers
         self.storage = storage
         self.config = config
+        self.submitter = Submitter(tasks)
+        self.results = ResultKeeper(tasks, storage, config.work_dir, config.retention_seconds)
 
     async def job(self, task: VideoTask) -> ProviderJob:
         images = tuple([await self.storage.materialize(key) for key in task.images])
@@ -67,15 +86,18 @@ class TaskLifecycle:
             image_paths=images,
             watermark_path=watermark,
             upstream_id=task.upstream_id,
+            account=task.upstream_account,
+            submitted_at=task.submitted_at,
+            started_at=task.started_at,
         )
 
-    async def step(self, task: VideoTask, owner: str) -> float | None:
+    async def step(self, task: VideoTask, owner: str) -> Next:
         """Advance one leased task; returns when to look at it next (None: never again)."""
         provider = self.providers[task.provider]
         now = time.time()
         if task.status.terminal:
             await self._clean_up_after_stop(task, provider)
-            return None
+            return Next(None)
         if now >= task.deadline_at:
             await self._fail(
                 task,
@@ -85,108 +107,56 @@ class TaskLifecycle:
                 f"({int(task.deadline_at - task.created_at)} s after creation).",
             )
             await self._clean_up_after_stop(task, provider)
-            return None
+            return Next(None)
         try:
+            job = await self.job(task)
             if task.upstream_id is None:
-                return await self._submit(task, owner, provider)
-            return await self._follow(task, owner, provider)
+                return Next(await self.submitter.submit(task, owner, provider, job))
+            return await self._follow(task, owner, provider, job)
         except UpstreamUnavailableError as exc:
-            return await self._retry_later(task, owner, exc.retry_after, exc.message)
+            return Next(await self._retry_later(task, owner, exc.retry_after, exc.message))
         except ProviderError as exc:
             await self._fail(task, owner, exc.code, exc.message)
             await self._clean_up_after_stop(task, provider)
-            return None
+            return Next(None)
 
-    async def _submit(self, task: VideoTask, owner: str, provider: Provider) -> float | None:
-        job = await self.job(task)
-        submission = await provider.submit(job)
-        now = time.time()
-        updated = await self.tasks.update(
-            task.id,
-            expect={TaskStatus.QUEUED},
-            owner=owner,
-            values={
-                "status": TaskStatus.PROCESSING.value,
-                "upstream_id": submission.upstream_id,
-                "started_at": now,
-                "attempts": 0,
-            },
-        )
-        if updated is None:
-            # Cancelled or deleted while we were submitting: take the upstream job back.
-            await provider.cancel(replace(job, upstream_id=submission.upstream_id))
-            return None
-        log.info("task.submitted task_id=%s upstream_id=%s", task.id, submission.upstream_id)
-        return now + provider.poll_interval
-
-    async def _follow(self, task: VideoTask, owner: str, provider: Provider) -> float | None:
-        job = await self.job(task)
+    async def _follow(
+        self, task: VideoTask, owner: str, provider: Provider, job: ProviderJob
+    ) -> Next:
         status = await provider.status(job)
         now = time.time()
         if status.state in (JobState.QUEUED, JobState.RUNNING):
             progress = max(task.progress, min(99, status.progress))
-            if progress != task.progress or task.status is TaskStatus.QUEUED:
-                await self.tasks.update(
-                    task.id,
-                    expect=ACTIVE,
-                    owner=owner,
-                    values={"progress": progress, "status": TaskStatus.PROCESSING.value},
-                )
-            return now + provider.poll_interval
+            return Next(
+                now + provider.poll_interval, progress if progress > task.progress else None
+            )
         if status.state is JobState.SUCCEEDED:
-            await self._complete(task, owner, provider, job)
-            return None
+            return Next(await self._keep_result(task, owner, provider, job))
         error = status.error
         code = error.code if error else "generation_failed"
         message = error.message if error else "The provider reported the generation failed."
         if status.state is JobState.CANCELLED:
             code, message = "cancelled", "The task was cancelled upstream."
         await self._fail(task, owner, code, message)
-        return None
+        return Next(None)
 
-    async def _complete(
+    async def _keep_result(
         self, task: VideoTask, owner: str, provider: Provider, job: ProviderJob
-    ) -> None:
-        scratch = self.config.work_dir / "results" / task.id
+    ) -> float | None:
         try:
-            files = await provider.fetch_result(job, scratch)
-            prefix = result_prefix(task.id)
-            video_key = f"{prefix}/video.mp4"
-            await self.storage.put_file(video_key, files.video)
-            thumbnail_key = None
-            if files.thumbnail is not None:
-                thumbnail_key = f"{prefix}/thumbnail.jpg"
-                await self.storage.put_file(thumbnail_key, files.thumbnail)
-        finally:
-            await asyncio.to_thread(shutil.rmtree, scratch, True)
-        now = time.time()
-        params_changed = (files.width, files.height) != (task.request.width, task.request.height)
-        values: dict[str, object] = {
-            "status": TaskStatus.COMPLETED.value,
-            "progress": 100,
-            "completed_at": now,
-            "expires_at": now + self.config.retention_seconds,
-            "video_key": video_key,
-            "thumbnail_key": thumbnail_key,
-            "has_audio": files.has_audio,
-        }
-        if params_changed:
-            log.warning(
-                "task.size_changed task_id=%s asked=%sx%s got=%sx%s",
-                task.id,
-                task.request.width,
-                task.request.height,
-                files.width,
-                files.height,
-            )
-        updated = await self.tasks.update(
-            task.id, expect={TaskStatus.PROCESSING}, owner=owner, values=values
-        )
-        if updated is None:
-            # Cancelled or deleted meanwhile: what we stored must not outlive it.
-            await self.storage.delete_prefix(result_prefix(task.id))
-            return
-        log.info("task.completed task_id=%s", task.id)
+            await self.results.keep(task, owner, provider, job)
+        except UpstreamUnavailableError as exc:
+            if task.attempts + 1 >= self.config.result_attempts:
+                await self._fail(
+                    task,
+                    owner,
+                    "result_unavailable",
+                    f"The video was made upstream but could not be copied after "
+                    f"{task.attempts + 1} attempts: {exc.message}",
+                )
+                return None
+            return await self._retry_later(task, owner, exc.retry_after, exc.message)
+        return None
 
     async def _fail(self, task: VideoTask, owner: str, code: str, message: str) -> None:
         updated = await self.tasks.update(

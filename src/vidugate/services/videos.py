@@ -12,7 +12,12 @@ from dataclasses import asdict, dataclass
 
 from vidugate.domain.keys import ApiKey
 from vidugate.domain.models import Mode
-from vidugate.domain.request import VideoFields, VideoRequest, build_request
+from vidugate.domain.request import (
+    VideoFields,
+    VideoRequest,
+    build_request,
+    check_start_end_shapes,
+)
 from vidugate.domain.tasks import ACTIVE, Surface, TaskStatus, VideoTask, new_id
 from vidugate.errors import ConflictError, NotFoundError
 from vidugate.services.cached_tasks import CachedTasks
@@ -72,6 +77,10 @@ class VideoService:
         task_id = new_id("video_")
         try:
             images = await self._ingest_images(task_id, new)
+            if new.mode is Mode.START_END:
+                # Needs both images' sizes, so it runs once they are in.
+                first, last = ((image.info.width, image.info.height) for image in images)
+                check_start_end_shapes(first, last)
             watermark = None
             if request.watermark and request.wm_url:
                 watermark = await self.ingest.ingest(

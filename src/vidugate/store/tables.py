@@ -46,10 +46,15 @@ class TaskRow(Base):
     completed_at: Mapped[float | None] = mapped_column(Float, default=None)
     expires_at: Mapped[float | None] = mapped_column(Float, default=None)
     upstream_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    # Set before a create is sent (the intent); with no upstream_id yet, the create's
+    # outcome is unknown and must be looked up on this account before sending again.
+    upstream_account: Mapped[str | None] = mapped_column(String(64), default=None)
+    submitted_at: Mapped[float | None] = mapped_column(Float, default=None)
     error_code: Mapped[str | None] = mapped_column(String(64), default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
     video_key: Mapped[str | None] = mapped_column(String(255), default=None)
     thumbnail_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    watermarked_key: Mapped[str | None] = mapped_column(String(255), default=None)
     has_audio: Mapped[bool] = mapped_column(default=False)
     # Work scheduling: when a worker should look next, and who holds it until when.
     next_poll_at: Mapped[float | None] = mapped_column(Float, default=None)
@@ -65,4 +70,19 @@ class TaskRow(Base):
         Index("ix_tasks_key_id_id", "key_id", "id"),
         Index("ix_tasks_due", "next_poll_at"),
         Index("ix_tasks_expires_at", "expires_at"),
+        Index("ix_tasks_upstream", "upstream_id"),
     )
+
+
+class UpstreamAccountRow(Base):
+    """The health of an upstream account, shared by every process: disabled after a 401,
+    throttled or out of credits until a time."""
+
+    __tablename__ = "upstream_accounts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    until: Mapped[float | None] = mapped_column(Float, default=None)
+    updated_at: Mapped[float] = mapped_column(Float)

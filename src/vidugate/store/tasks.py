@@ -4,10 +4,12 @@ conditional UPDATE ... RETURNING, so the database decides who wins and nothing i
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from vidugate.domain.models import Mode
@@ -22,6 +24,14 @@ _REQUEST_FIELDS = {f.name for f in dataclasses.fields(VideoRequest)}
 
 class DuplicateIdempotencyKeyError(Exception):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    task_id: str
+    claimed_at: float
+    next_at: float | None
+    progress: int | None = None
 
 
 def _params(request: VideoRequest) -> dict[str, Any]:
@@ -54,9 +64,12 @@ def _to_task(row: Row[Any]) -> VideoTask:
         completed_at=row.completed_at,
         expires_at=row.expires_at,
         upstream_id=row.upstream_id,
+        upstream_account=row.upstream_account,
+        submitted_at=row.submitted_at,
         error=error,
         video_key=row.video_key,
         thumbnail_key=row.thumbnail_key,
+        watermarked_key=row.watermarked_key,
         has_audio=bool(row.has_audio),
         attempts=row.attempts,
         deleted_at=row.deleted_at,
@@ -173,14 +186,59 @@ class TaskRepository:
             rows = (await conn.execute(stmt)).all()
         return [_to_task(row) for row in rows]
 
-    async def release(self, task_id: str, owner: str, *, next_poll_at: float | None) -> None:
+    async def release_many(self, owner: str, items: Sequence[Release]) -> None:
+        """Hand tasks back in one transaction: due again at their next time (unless a poke,
+        e.g. a callback, came while the lease was held: that wins), with a higher progress
+        recorded for the ones still active."""
+        if not items:
+            return
+        now = time.time()
+        # No IN (...) here: an executemany statement cannot expand one.
+        active = or_(*(T.c.status == s.value for s in ACTIVE))
+        raised = and_(active, bindparam("b_progress").is_not(None))
+        due = case(
+            (bindparam("b_next").is_(None), None),
+            (T.c.next_poll_at > bindparam("b_claimed"), T.c.next_poll_at),
+            else_=bindparam("b_next"),
+        )
         stmt = (
             update(T)
-            .where(T.c.id == task_id, T.c.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None, next_poll_at=next_poll_at)
+            .where(T.c.id == bindparam("b_id"), T.c.lease_owner == owner)
+            .values(
+                lease_owner=None,
+                lease_until=None,
+                next_poll_at=due,
+                progress=case((raised, bindparam("b_progress")), else_=T.c.progress),
+                updated_at=case((raised, now), else_=T.c.updated_at),
+            )
+        )
+        rows = [
+            {
+                "b_id": i.task_id,
+                "b_next": i.next_at,
+                "b_claimed": i.claimed_at,
+                "b_progress": i.progress,
+            }
+            for i in items
+        ]
+        async with self.db.write() as conn:
+            await conn.execute(stmt, rows)
+
+    async def find_by_upstream(self, account: str, upstream_id: str) -> str | None:
+        stmt = select(T.c.id).where(T.c.upstream_id == upstream_id, T.c.upstream_account == account)
+        async with self.db.read() as conn:
+            return (await conn.execute(stmt)).scalar()
+
+    async def poke(self, task_id: str, now: float) -> bool:
+        """Make an active task due now (an upstream said it changed)."""
+        stmt = (
+            update(T)
+            .where(T.c.id == task_id, T.c.status.in_([s.value for s in ACTIVE]))
+            .values(next_poll_at=now)
         )
         async with self.db.write() as conn:
-            await conn.execute(stmt)
+            result = await conn.execute(stmt)
+        return bool(result.rowcount)
 
     async def renew(self, owner: str, task_ids: list[str], *, lease_until: float) -> None:
         stmt = (
@@ -221,7 +279,11 @@ class TaskRepository:
             select(T)
             .where(
                 T.c.expires_at <= now,
-                or_(T.c.video_key.is_not(None), T.c.thumbnail_key.is_not(None)),
+                or_(
+                    T.c.video_key.is_not(None),
+                    T.c.thumbnail_key.is_not(None),
+                    T.c.watermarked_key.is_not(None),
+                ),
             )
             .limit(limit)
         )

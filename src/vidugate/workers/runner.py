@@ -11,12 +11,15 @@ import socket
 import time
 
 from vidugate.domain.tasks import VideoTask
-from vidugate.services.lifecycle import TaskLifecycle
-from vidugate.store.tasks import TaskRepository
+from vidugate.services.lifecycle import Next, TaskLifecycle
+from vidugate.store.tasks import Release, TaskRepository
 
 log = logging.getLogger("vidugate.worker")
 
 IDLE_TICK = 0.2
+# Hand-backs are written together: a poll that changed nothing costs a row in a batch, not
+# a transaction of its own (SQLite takes one writer at a time).
+FLUSH_EVERY = 0.02
 
 
 def worker_id() -> str:
@@ -57,6 +60,8 @@ class Worker:
         self._wake = asyncio.Event()
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._main: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._releases: list[Release] = []
         self.last_loop_at = 0.0
 
     @property
@@ -69,6 +74,7 @@ class Worker:
     async def start(self) -> None:
         await self._reclaim_dead_local_leases()
         self._main = asyncio.create_task(self._loop(), name="vidugate worker")
+        self._flusher = asyncio.create_task(self._flush_loop(), name="vidugate releases")
 
     async def stop(self) -> None:
         """Stop claiming; let running steps end, then hand their leases back."""
@@ -81,6 +87,11 @@ class Worker:
         for step in list(self._inflight.values()):
             with contextlib.suppress(asyncio.CancelledError):
                 await step
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self._flush()
         await self.repo.release_owners([self.owner])
 
     async def _reclaim_dead_local_leases(self) -> None:
@@ -115,7 +126,7 @@ class Worker:
         )
         for task in claimed:
             self.lifecycle.tasks.remember(task)
-            self._inflight[task.id] = asyncio.create_task(self._step(task), name=task.id)
+            self._inflight[task.id] = asyncio.create_task(self._step(task, now), name=task.id)
 
     async def _renew(self) -> None:
         if self._inflight:
@@ -123,17 +134,37 @@ class Worker:
                 self.owner, list(self._inflight), lease_until=time.time() + self.lease_seconds
             )
 
-    async def _step(self, task: VideoTask) -> None:
-        next_at: float | None = time.time() + self.lease_seconds
+    async def _step(self, task: VideoTask, claimed_at: float) -> None:
+        outcome = Next(time.time() + self.lease_seconds)
         try:
-            next_at = await self.lifecycle.step(task, self.owner)
+            outcome = await self.lifecycle.step(task, self.owner)
         except asyncio.CancelledError:
-            next_at = time.time()  # shutting down: due again at once, for whoever is next
+            outcome = Next(time.time())  # shutting down: due again at once, for whoever is next
             raise
         except Exception as exc:
-            next_at = await self.lifecycle.step_failed(task, self.owner, exc)
+            with contextlib.suppress(Exception):
+                outcome = Next(await self.lifecycle.step_failed(task, self.owner, exc))
         finally:
             self._inflight.pop(task.id, None)
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self.repo.release(task.id, self.owner, next_poll_at=next_at))
-            self._wake.set()
+            self._releases.append(Release(task.id, claimed_at, outcome.at, outcome.progress))
+            if outcome.progress is not None:
+                self.lifecycle.tasks.note_progress(task.id, outcome.progress)
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            try:
+                await self._flush()
+            except Exception:  # kept for the next flush; leases cover a long outage
+                log.exception("worker.flush_error")
+
+    async def _flush(self) -> None:
+        if not self._releases:
+            return
+        batch, self._releases = self._releases, []
+        try:
+            await self.repo.release_many(self.owner, batch)
+        except BaseException:
+            self._releases[:0] = batch
+            raise
+        self._wake.set()

@@ -18,7 +18,9 @@ async def sweep_expired(tasks: CachedTasks, storage: Storage, *, now: float) -> 
     expired = await tasks.repo.expired(now, limit=500)
     for task in expired:
         await storage.delete_prefix(result_prefix(task.id))
-        await tasks.update(task.id, values={"video_key": None, "thumbnail_key": None})
+        await tasks.update(
+            task.id, values={"video_key": None, "thumbnail_key": None, "watermarked_key": None}
+        )
     if expired:
         log.info("sweeper.expired count=%d", len(expired))
     return len(expired)

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from vidugate.api.links import base_url, content_links
 from vidugate.domain.models import quality_of
 from vidugate.domain.tasks import TaskStatus, VideoTask
 from vidugate.services.container import Services
@@ -24,10 +25,6 @@ def wants_openai_words(request: Request, dialect: StatusDialect) -> bool:
     return dialect is StatusDialect.OPENAI
 
 
-def base_url(request: Request, services: Services) -> str:
-    return services.settings.public_base_url or str(request.base_url).rstrip("/")
-
-
 def video_object(
     task: VideoTask, *, openai_words: bool, services: Services, base: str
 ) -> dict[str, Any]:
@@ -39,13 +36,7 @@ def video_object(
             # The SDK knows no "cancelled"; a failure with code cancelled ends its poll.
             status = "failed"
             error = error or {"code": "cancelled", "message": "The task was cancelled."}
-    video_url = thumbnail_url = None
-    if task.status is TaskStatus.COMPLETED and not task.expired():
-        signer = services.signer
-        content = f"{base}/v1/videos/{task.id}/content?"
-        video_url = content + signer.sign(task.id, "video", not_after=task.expires_at)
-        if task.thumbnail_key:
-            thumbnail_url = content + signer.sign(task.id, "thumbnail", not_after=task.expires_at)
+    links = content_links(task, services, base)
     request = task.request
     body: dict[str, Any] = {
         "id": task.id,
@@ -63,8 +54,8 @@ def video_object(
         "seed": request.seed,
         "aspect_ratio": request.aspect_ratio,
         "resolution": request.resolution,
-        "video_url": video_url,
-        "thumbnail_url": thumbnail_url,
+        "video_url": links.video if links else None,
+        "thumbnail_url": links.thumbnail if links else None,
         "error": error,
         "remixed_from_video_id": None,
     }

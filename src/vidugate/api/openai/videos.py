@@ -9,8 +9,9 @@ from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import JSONResponse, Response
 
 from vidugate.api.deps import ApiKeyDep, ServicesDep, authenticate, services_of
+from vidugate.api.links import base_url
 from vidugate.api.openai.body import read_new_video
-from vidugate.api.openai.render import base_url, video_object, video_response, wants_openai_words
+from vidugate.api.openai.render import video_object, video_response, wants_openai_words
 from vidugate.api.openai.schemas import CreateVideoBody, VideoDeleted, VideoList, VideoObject
 from vidugate.api.ranges import stream_file
 from vidugate.errors import InvalidRequestError

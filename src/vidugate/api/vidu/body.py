@@ -1,0 +1,116 @@
+"""Vidu's JSON bodies in: read with a size cap, type-checked, and turned into the one
+NewVideo every surface hands to the video service."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from vidugate.api.openai.body import body_limit
+from vidugate.api.vidu.schemas import ViduCreateBody
+from vidugate.domain.models import Mode
+from vidugate.domain.request import VideoFields
+from vidugate.domain.tasks import Surface
+from vidugate.errors import InvalidRequestError, PayloadTooLargeError
+from vidugate.services.videos import NewVideo
+
+Body = TypeVar("Body", bound=BaseModel)
+
+# Vidu's img2video and start-end2video take no aspect_ratio: the image sets the frame.
+ASPECT_RATIO_MODES = frozenset({Mode.TEXT, Mode.REFERENCE})
+
+
+async def read_json(request: Request, limit: int) -> dict[str, Any]:
+    """The body as a JSON object (empty: no fields), never reading more than limit bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidRequestError("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise InvalidRequestError("The JSON body must be an object of fields.")
+    # A null field means "not given", as Vidu's own API reads it.
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def validated(schema: type[Body], fields: dict[str, Any]) -> Body:
+    """fields checked against schema; a rejection names the field and what it takes."""
+    try:
+        return schema.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        param = ".".join(str(part) for part in first["loc"]) or None
+        if first["type"] == "extra_forbidden":
+            allowed = ", ".join(schema.model_fields)
+            message = f"Unknown field {param!r}. Allowed fields: {allowed}."
+        elif first["type"] == "missing":
+            message = f"Missing required field {param!r}."
+        else:
+            field = schema.model_fields.get(str(first["loc"][0]))
+            hint = f" Allowed: {field.description}" if field and field.description else ""
+            message = f"{param}: {first['msg']}.{hint}"
+        raise InvalidRequestError(message, param=param) from None
+
+
+async def read_new_video(
+    request: Request, mode: Mode, *, max_image_bytes: int, idempotency_key: str | None
+) -> tuple[NewVideo, list[str]]:
+    """The create call, and the images as given (Vidu's answer echoes them)."""
+    body = validated(ViduCreateBody, await read_json(request, body_limit(max_image_bytes)))
+    if body.aspect_ratio is not None and mode not in ASPECT_RATIO_MODES:
+        raise InvalidRequestError(
+            f"aspect_ratio is not a field of {mode}: the first image sets the frame's shape.",
+            param="aspect_ratio",
+        )
+    fields = VideoFields(
+        model=body.model,
+        prompt=body.prompt,
+        aspect_ratio=body.aspect_ratio,
+        audio=body.audio,
+        voice_id=body.voice_id,
+        is_rec=body.is_rec,
+        bgm=body.bgm,
+        duration=body.duration,
+        seed=body.seed,
+        resolution=body.resolution,
+        payload=body.payload,
+        off_peak=body.off_peak,
+        watermark=body.watermark,
+        wm_position=body.wm_position,
+        wm_url=body.wm_url,
+        meta_data=body.meta_data,
+        movement_amplitude=body.movement_amplitude,
+        callback_url=body.callback_url,
+    )
+    images = list(body.images or [])
+    new = NewVideo(
+        fields=fields,
+        mode=mode,
+        images=images,
+        surface=Surface.VIDU,
+        idempotency_key=idempotency_key,
+    )
+    return new, images
+
+
+def _too_large(limit: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(
+        f"The request body is larger than {limit // (1024 * 1024)} MB; send large images "
+        "as http(s) URLs.",
+        param="images",
+    )

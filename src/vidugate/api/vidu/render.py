@@ -1,0 +1,134 @@
+"""Tasks into Vidu's documents: the create answer, the status document (/creations) and
+the list entries, in Vidu's state words."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from vidugate.api.links import content_links
+from vidugate.domain.models import Mode
+from vidugate.domain.tasks import TaskStatus, VideoTask
+from vidugate.services.container import Services
+
+# Vidu's states: created -> queueing -> processing -> success | failed. A queued task is
+# "created" in the create answer (as Vidu's own create answer says) and "queueing" after.
+STATES = {
+    TaskStatus.QUEUED: "queueing",
+    TaskStatus.PROCESSING: "processing",
+    TaskStatus.COMPLETED: "success",
+    TaskStatus.FAILED: "failed",
+    TaskStatus.CANCELLED: "failed",
+}
+# The gateway's statuses each Vidu state word stands for, for the list's state filter.
+STATE_FILTERS = {
+    "created": frozenset({TaskStatus.QUEUED}),
+    "queueing": frozenset({TaskStatus.QUEUED}),
+    "processing": frozenset({TaskStatus.PROCESSING}),
+    "success": frozenset({TaskStatus.COMPLETED}),
+    "failed": frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED}),
+}
+# Vidu has a single failed state; a cancelled task is failed with this err_code.
+CANCELLED_ERR_CODE = "TaskCanceled"
+# Billing is not implemented yet: every task costs 0 credits.
+CREDITS = 0
+# Vidu's answers carry aspect_ratio only where the request could give one.
+_RATIO_MODES = frozenset({Mode.TEXT, Mode.REFERENCE})
+
+
+def state_of(task: VideoTask) -> str:
+    return STATES[task.status]
+
+
+def err_code(task: VideoTask) -> str:
+    if task.status is TaskStatus.CANCELLED:
+        return CANCELLED_ERR_CODE
+    if task.status is TaskStatus.FAILED:
+        return task.error.code if task.error else "failed"
+    return ""
+
+
+def iso(timestamp: float) -> str:
+    """Vidu's timestamps: ISO-8601 in UTC with microseconds and a Z."""
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def create_answer(task: VideoTask, images: list[str]) -> dict[str, Any]:
+    request = task.request
+    state = "created" if task.status is TaskStatus.QUEUED else state_of(task)
+    body: dict[str, Any] = {
+        "task_id": task.id,
+        "state": state,
+        "model": request.model,
+        "prompt": request.prompt,
+    }
+    if request.mode is not Mode.TEXT:
+        body["images"] = images
+    body.update(
+        {
+            "duration": request.duration,
+            "seed": request.seed,
+            "resolution": request.resolution,
+            "movement_amplitude": request.movement_amplitude or "auto",
+            "bgm": request.bgm,
+            "audio": request.audio,
+            "payload": request.payload or "",
+            "off_peak": request.off_peak,
+            "watermark": request.watermark,
+            "credits": CREDITS,
+            "created_at": iso(task.created_at),
+        }
+    )
+    if request.mode in _RATIO_MODES:
+        body["aspect_ratio"] = request.aspect_ratio
+    for name in ("voice_id", "meta_data", "wm_url", "callback_url"):
+        if getattr(request, name) is not None:
+            body[name] = getattr(request, name)
+    if request.watermark:
+        body["wm_position"] = request.wm_position
+    return body
+
+
+def status_document(task: VideoTask, services: Services, base: str) -> dict[str, Any]:
+    request = task.request
+    creations = []
+    links = content_links(task, services, base)
+    if links is not None:
+        # One stored MP4: with watermark set it is the watermarked one, so both URLs name it.
+        creations.append(
+            {
+                "id": task.id,
+                "url": links.video,
+                "cover_url": links.thumbnail or "",
+                "watermarked_url": links.video if request.watermark else "",
+            }
+        )
+    return {
+        "id": task.id,
+        "state": state_of(task),
+        "err_code": err_code(task),
+        "credits": CREDITS,
+        "payload": request.payload or "",
+        "bgm": request.bgm,
+        "off_peak": request.off_peak,
+        "creations": creations,
+    }
+
+
+def list_entry(task: VideoTask, services: Services, base: str) -> dict[str, Any]:
+    request = task.request
+    entry = {
+        **status_document(task, services, base),
+        "type": request.mode.value,
+        "model": request.model,
+        "prompt": request.prompt,
+        "duration": request.duration,
+        "seed": request.seed,
+        "resolution": request.resolution,
+        "movement_amplitude": request.movement_amplitude or "auto",
+        "created_at": iso(task.created_at),
+    }
+    if request.mode in _RATIO_MODES:
+        entry["aspect_ratio"] = request.aspect_ratio
+    return entry

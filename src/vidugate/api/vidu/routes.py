@@ -1,0 +1,162 @@
+"""/vidu/ent/v2/... routes: Vidu's own paths, bodies and answers over the gateway's tasks, so
+code written for Vidu's API only changes its base URL and key. Errors are Vidu's envelope
+(api/errors.py picks it by the /vidu/ prefix)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from starlette.responses import JSONResponse, Response
+
+from vidugate.api.deps import ApiKeyDep, ServicesDep
+from vidugate.api.links import base_url
+from vidugate.api.vidu import listing
+from vidugate.api.vidu.body import read_json, read_new_video, validated
+from vidugate.api.vidu.render import create_answer, list_entry, state_of, status_document
+from vidugate.api.vidu.schemas import (
+    ViduCancelBody,
+    ViduCreateAnswer,
+    ViduCreateBody,
+    ViduErrorBody,
+    ViduTaskList,
+    ViduTaskStatus,
+)
+from vidugate.domain.keys import ApiKey
+from vidugate.domain.models import Mode
+from vidugate.errors import ConflictError, InvalidRequestError
+from vidugate.services.container import Services
+
+router = APIRouter(prefix="/vidu/ent/v2", tags=["vidu"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ViduErrorBody, "description": text}
+    for status, text in {
+        400: "FieldInvalid (the message names the field)",
+        401: "Unauthorized",
+        404: "TaskNotFound (also another key's task)",
+    }.items()
+}
+_CREATE: dict[str, Any] = {
+    "response_model": ViduCreateAnswer,
+    "responses": _ERRORS,
+    "openapi_extra": {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": ViduCreateBody.model_json_schema()}},
+        }
+    },
+}
+IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", max_length=255)]
+CANCEL_BODY_LIMIT = 64 * 1024
+
+
+async def _create(
+    mode: Mode, request: Request, key: ApiKey, services: Services, idempotency_key: str | None
+) -> Response:
+    new, images = await read_new_video(
+        request,
+        mode,
+        max_image_bytes=services.settings.max_image_bytes,
+        idempotency_key=idempotency_key,
+    )
+    task = await services.videos.create(key, new)
+    return JSONResponse(create_answer(task, images))
+
+
+@router.post("/text2video", operation_id="vidu_text2video", **_CREATE)
+async def text2video(
+    request: Request, key: ApiKeyDep, services: ServicesDep, idempotency_key: IdempotencyKey = None
+) -> Response:
+    return await _create(Mode.TEXT, request, key, services, idempotency_key)
+
+
+@router.post("/img2video", operation_id="vidu_img2video", **_CREATE)
+async def img2video(
+    request: Request, key: ApiKeyDep, services: ServicesDep, idempotency_key: IdempotencyKey = None
+) -> Response:
+    return await _create(Mode.IMAGE, request, key, services, idempotency_key)
+
+
+@router.post("/start-end2video", operation_id="vidu_start_end2video", **_CREATE)
+async def start_end2video(
+    request: Request, key: ApiKeyDep, services: ServicesDep, idempotency_key: IdempotencyKey = None
+) -> Response:
+    return await _create(Mode.START_END, request, key, services, idempotency_key)
+
+
+@router.post("/reference2video", operation_id="vidu_reference2video", **_CREATE)
+async def reference2video(
+    request: Request, key: ApiKeyDep, services: ServicesDep, idempotency_key: IdempotencyKey = None
+) -> Response:
+    return await _create(Mode.REFERENCE, request, key, services, idempotency_key)
+
+
+@router.get(
+    "/tasks/{task_id}/creations",
+    operation_id="vidu_get_creations",
+    response_model=ViduTaskStatus,
+    responses=_ERRORS,
+)
+async def get_creations(
+    task_id: str, request: Request, key: ApiKeyDep, services: ServicesDep
+) -> Response:
+    task = await services.videos.get(key, task_id)
+    return JSONResponse(status_document(task, services, base_url(request, services)))
+
+
+@router.post(
+    "/tasks/{task_id}/cancel",
+    operation_id="vidu_cancel_task",
+    responses={**_ERRORS, 409: {"model": ViduErrorBody, "description": "Already finished"}},
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"schema": ViduCancelBody.model_json_schema()}}
+        }
+    },
+)
+async def cancel_task(
+    task_id: str, request: Request, key: ApiKeyDep, services: ServicesDep
+) -> Response:
+    body = validated(ViduCancelBody, await read_json(request, CANCEL_BODY_LIMIT))
+    if body.id is not None and body.id != task_id:
+        raise InvalidRequestError(
+            f"id ({body.id!r}) is not the task id of the path ({task_id!r}).", param="id"
+        )
+    try:
+        await services.videos.cancel(key, task_id)
+    except ConflictError:
+        finished = await services.videos.get(key, task_id)
+        raise ConflictError(
+            f"Task {task_id} has already finished ({state_of(finished)}); it can no longer "
+            "be cancelled.",
+            param="id",
+        ) from None
+    return JSONResponse({})
+
+
+@router.get(
+    "/tasks", operation_id="vidu_list_tasks", response_model=ViduTaskList, responses=_ERRORS
+)
+async def list_tasks(
+    request: Request,
+    key: ApiKeyDep,
+    services: ServicesDep,
+    state: Annotated[str | None, Query(max_length=32)] = None,
+    created_at_from: Annotated[str | None, Query(max_length=64)] = None,
+    created_at_to: Annotated[str | None, Query(max_length=64)] = None,
+    task_ids: Annotated[list[str] | None, Query(max_length=listing.MAX_TASK_IDS)] = None,
+    page_size: Annotated[int, Query(alias="pager.page_size", ge=1, le=100)] = 20,
+    page_token: Annotated[str | None, Query(alias="pager.page_token", max_length=64)] = None,
+) -> Response:
+    query = listing.parse_query(state, created_at_from, created_at_to, task_ids)
+    tasks, next_token = await listing.find(
+        services.videos, key, query, after=page_token or None, limit=page_size
+    )
+    base = base_url(request, services)
+    return JSONResponse(
+        {
+            "tasks": [list_entry(task, services, base) for task in tasks],
+            "next_page_token": next_token or "",
+        }
+    )

@@ -1,0 +1,133 @@
+"""Callback delivery: one scheduler task that notices transitions, and signed POSTs.
+
+Task states are computed lazily (see `tasks`), so nothing "happens" when a task starts or
+ends. The dispatcher is the one place that watches the clock: it keeps the tasks that have
+a `callback_url` and have not reached a final state (`Emulator.watched`), sleeps until the
+next moment any of their accounts has an event due (`Account.next_event`) or until poked
+(a create, cancel, forced end or config change calls `Emulator.on_change`), then reads
+their states and queues a delivery for each new state among processing, success and failed.
+A task that ended without ever processing (cancelled, refused at start) gets only its final
+callback; one that processed gets `processing` first even if both moments passed between
+two wakes. Wakes are capped at `_MAX_SLEEP` as a safety net.
+
+Deliveries POST the status document (the state it was queued for, result links written
+against `public_base_url` or the base URL the task was created through) with fresh
+signature headers per attempt (new Date and nonce, so a receiver rejecting replayed nonces
+accepts a retry). Anything but 200, a connection error or a timeout (`callback_timeout`) is
+retried up to 3 times after `callback_backoff`, 2x, 4x seconds (1, 2, 4 s by default); then
+the delivery counts as failed. Deliveries of one task are sent in order (each waits for the
+previous one). `drop_callback` makes a delivery silently never sent. The HMAC key is the
+account's API key (`callback_secret_source="key"`, as Vidu does); any other value of
+`callback_secret_source` is used as the key itself, to let tests provoke bad signatures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import aiohttp
+
+from vidugate.emulator.core import Emulator
+from vidugate.emulator.documents import encode, status_document
+from vidugate.emulator.signing import callback_headers
+from vidugate.emulator.tasks import FINAL, State, Task
+
+RETRIES = 3
+_MAX_SLEEP = 1.0
+_MIN_SLEEP = 0.001
+
+
+class CallbackDispatcher:
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self._wake = asyncio.Event()
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.Task[None] | None = None
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self._last: dict[str, asyncio.Task[None]] = {}  # task id -> its latest delivery
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession()
+        self.emulator.on_change = self._wake.set
+        self._loop = asyncio.create_task(self._run(), name="vidu-emulator-callbacks")
+
+    async def stop(self) -> None:
+        self.emulator.on_change = lambda: None
+        pending = [t for t in (self._loop, *self._deliveries) if t is not None]
+        for job in pending:
+            job.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            delay = self.scan(time.time())
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
+
+    def scan(self, now: float) -> float:
+        """Queue deliveries for the watched tasks' new states; seconds until the next look."""
+        emulator = self.emulator
+        for task in list(emulator.watched):
+            state = emulator.state_of(task, now)
+            if state is State.PROCESSING or (state in FINAL and task.start_at is not None):
+                self._queue(task, State.PROCESSING)
+            if state in FINAL:
+                self._queue(task, state)
+                emulator.watched.discard(task)
+        due = [
+            emulator.accounts[key].next_event(emulator.config)
+            for key in {task.key for task in emulator.watched}
+        ]
+        soonest = min((t for t in due if t is not None), default=now + _MAX_SLEEP)
+        return min(max(soonest - now, _MIN_SLEEP), _MAX_SLEEP)
+
+    def _queue(self, task: Task, state: State) -> None:
+        if state in task.notified:
+            return
+        task.notified.add(state)
+        emulator = self.emulator
+        if emulator.roll("drop_callback"):
+            emulator.stats.callbacks_dropped += 1
+            return
+        base = emulator.config.public_base_url or task.base_url
+        body = encode(status_document(task, state, emulator.links, base))
+        delivery = asyncio.create_task(self._deliver(task, body, self._last.get(task.id)))
+        self._last[task.id] = delivery
+        self._deliveries.add(delivery)
+        delivery.add_done_callback(lambda done: self._forget(task.id, done))
+
+    def _forget(self, task_id: str, done: asyncio.Task[None]) -> None:
+        self._deliveries.discard(done)
+        if self._last.get(task_id) is done:
+            del self._last[task_id]
+
+    async def _deliver(self, task: Task, body: bytes, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        config, stats = self.emulator.config, self.emulator.stats
+        source = config.callback_secret_source
+        key = task.key if source == "key" else source
+        url = task.request.callback_url
+        assert self._session is not None
+        for attempt in range(RETRIES + 1):
+            if attempt:
+                await asyncio.sleep(config.callback_backoff * 2 ** (attempt - 1))
+            stats.callback_attempts += 1
+            timeout = aiohttp.ClientTimeout(total=config.callback_timeout)
+            try:
+                async with self._session.post(
+                    url, data=body, headers=callback_headers(url, key), timeout=timeout
+                ) as response:
+                    await response.read()
+                    if response.status == 200:
+                        stats.callbacks_sent += 1
+                        return
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+        stats.callbacks_failed += 1

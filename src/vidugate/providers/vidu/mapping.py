@@ -1,0 +1,152 @@
+"""Gateway requests to Vidu bodies, Vidu answers to gateway states and errors. Pure
+functions over parsed JSON: tested on recorded payloads, no I/O here."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from vidugate.domain.models import Mode
+from vidugate.domain.request import VideoRequest
+from vidugate.domain.tasks import TaskError
+from vidugate.errors import (
+    ProviderError,
+    UpstreamAuthError,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
+)
+from vidugate.providers.base import JobState, JobStatus
+
+ENDPOINTS = {
+    Mode.TEXT: "/ent/v2/text2video",
+    Mode.IMAGE: "/ent/v2/img2video",
+    Mode.START_END: "/ent/v2/start-end2video",
+    Mode.REFERENCE: "/ent/v2/reference2video",
+}
+# Only these endpoints take aspect_ratio; for the others the images set the frame.
+TAKES_ASPECT_RATIO = {Mode.TEXT, Mode.REFERENCE}
+MARKER_PREFIX = "vidugate:"
+
+# Why a Vidu task failed, in words a user can act on (err_code -> message).
+ERR_CODES = {
+    "TaskPromptPolicyViolation": "The prompt or image was refused by the upstream's content "
+    "policy; change it and try again.",
+    "AudioNotSupportedOffPeak": "Off-peak generation cannot make audio; set audio=false or "
+    "off_peak=false.",
+    "CreditInsufficient": "The upstream account ran out of credits.",
+    "ImageDownloadFailure": "The upstream could not download the input image.",
+    "InternalServiceFailure": "The upstream failed to generate the video; try again.",
+    "TaskCanceled": "The task was cancelled upstream.",
+}
+
+
+def marker(task_id: str) -> str:
+    """What the gateway puts in Vidu's pass-through payload: it finds lost creates by it.
+    (The client's own payload is kept and returned by the gateway itself.)"""
+    return MARKER_PREFIX + task_id
+
+
+def upstream_model(request: VideoRequest, model_map: dict[str, dict[str, str]]) -> str:
+    endpoint = ENDPOINTS[request.mode].rsplit("/", 1)[1]
+    return model_map.get(endpoint, {}).get(request.model, request.model)
+
+
+def create_body(
+    request: VideoRequest,
+    *,
+    task_id: str,
+    images: list[str],
+    model_map: dict[str, dict[str, str]],
+    callback_url: str | None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": upstream_model(request, model_map),
+        "prompt": request.prompt,
+        "duration": request.duration,
+        "seed": request.seed,
+        "resolution": request.resolution,
+        "bgm": request.bgm,
+        "audio": request.audio,
+        "is_rec": request.is_rec,
+        "off_peak": request.off_peak,
+        "watermark": request.watermark,
+        "payload": marker(task_id),
+    }
+    if images:
+        body["images"] = images
+    if request.mode in TAKES_ASPECT_RATIO:
+        body["aspect_ratio"] = request.aspect_ratio
+    optional = {
+        "voice_id": request.voice_id,
+        "movement_amplitude": request.movement_amplitude,
+        "wm_url": request.wm_url if request.watermark else None,
+        "meta_data": request.meta_data,
+        "callback_url": callback_url,
+    }
+    body.update({key: value for key, value in optional.items() if value is not None})
+    if request.watermark:
+        body["wm_position"] = request.wm_position
+    return body
+
+
+def derived_progress(state: str, started_at: float | None, typical_seconds: float) -> int:
+    """Vidu gives no progress number: queueing is 5, processing rises with elapsed time
+    against the model's typical duration and stays below 100 until success."""
+    if state in ("created", "queueing"):
+        return 5
+    elapsed = time.time() - (started_at or time.time())
+    return min(95, 10 + int(85 * elapsed / max(typical_seconds, 1.0)))
+
+
+def job_status(doc: dict[str, Any], started_at: float | None, typical_seconds: float) -> JobStatus:
+    state = str(doc.get("state", ""))
+    if state in ("created", "queueing"):
+        return JobStatus(JobState.QUEUED, derived_progress(state, started_at, typical_seconds))
+    if state == "processing":
+        return JobStatus(JobState.RUNNING, derived_progress(state, started_at, typical_seconds))
+    if state == "success":
+        return JobStatus(JobState.SUCCEEDED, 99)
+    if state == "failed":
+        return JobStatus(JobState.FAILED, error=task_error(str(doc.get("err_code") or "")))
+    raise UpstreamUnavailableError(f"Vidu answered an unknown task state {state!r}.")
+
+
+def task_error(err_code: str) -> TaskError:
+    if not err_code:
+        return TaskError("upstream_failed", "The upstream reported failure without a reason.")
+    message = ERR_CODES.get(err_code, f"The upstream reported failure ({err_code}).")
+    code = "content_policy" if err_code == "TaskPromptPolicyViolation" else err_code
+    return TaskError(code, message)
+
+
+def result_urls(doc: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """(video, cover, watermarked) of a successful status document."""
+    creations = doc.get("creations") or []
+    if not creations or not creations[0].get("url"):
+        raise UpstreamUnavailableError("Vidu reported success without a result URL.")
+    first = creations[0]
+    return first["url"], first.get("cover_url") or None, first.get("watermarked_url") or None
+
+
+def error_for(status: int, body: Any, *, retry_after: float | None = None) -> ProviderError:
+    """A Vidu error answer as the gateway's error (what to do about it is the caller's)."""
+    reason = body.get("reason", "") if isinstance(body, dict) else ""
+    text = body.get("message", "") if isinstance(body, dict) else ""
+    detail = f"Vidu {status} {reason}: {text}".strip().rstrip(":")
+    if status == 401 or reason == "Unauthorized":
+        return UpstreamAuthError(detail)
+    if reason == "CreditInsufficient" or status == 402:
+        return UpstreamUnavailableError(detail, code="upstream_out_of_credits", retry_after=60)
+    if status == 429 or reason in ("TooManyRequests", "SystemThrottling", "QuotaExceeded"):
+        return UpstreamUnavailableError(
+            detail, code="upstream_throttled", retry_after=retry_after or 5.0
+        )
+    if reason == "TaskPromptPolicyViolation":
+        return UpstreamRejectedError(
+            ERR_CODES["TaskPromptPolicyViolation"] + f" ({detail})", code="content_policy"
+        )
+    if status == 404 or reason == "TaskNotFound":
+        return UpstreamRejectedError(detail, code="upstream_task_not_found")
+    if 400 <= status < 500:
+        return UpstreamRejectedError(detail, code="upstream_invalid_request")
+    return UpstreamUnavailableError(detail, retry_after=retry_after)

@@ -1,0 +1,75 @@
+"""Keeping a finished task's files: copied from the provider into storage before the
+upstream's links expire, retried with back-off, and failing the task with a clear error
+(rather than completing it without a file) when the copy keeps failing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from vidugate.domain.tasks import TaskStatus, VideoTask
+from vidugate.providers.base import Provider, ProviderJob, ResultFiles
+from vidugate.services.cached_tasks import CachedTasks
+from vidugate.storage.base import Storage
+
+log = logging.getLogger("vidugate.lifecycle")
+
+
+def result_prefix(task_id: str) -> str:
+    return f"videos/{task_id}"
+
+
+class ResultKeeper:
+    def __init__(
+        self, tasks: CachedTasks, storage: Storage, work_dir: Path, retention_seconds: int
+    ) -> None:
+        self.tasks = tasks
+        self.storage = storage
+        self.work_dir = work_dir / "results"
+        self.retention_seconds = retention_seconds
+
+    async def keep(self, task: VideoTask, owner: str, provider: Provider, job: ProviderJob) -> None:
+        scratch = self.work_dir / task.id
+        try:
+            files = await provider.fetch_result(job, scratch)
+            keys = await self._store(task.id, files)
+        finally:
+            await asyncio.to_thread(shutil.rmtree, scratch, True)
+        now = time.time()
+        updated = await self.tasks.update(
+            task.id,
+            expect={TaskStatus.PROCESSING},
+            owner=owner,
+            values={
+                "status": TaskStatus.COMPLETED.value,
+                "progress": 100,
+                "completed_at": now,
+                "expires_at": now + self.retention_seconds,
+                "has_audio": files.has_audio,
+                **keys,
+            },
+        )
+        if updated is None:
+            # Cancelled or deleted meanwhile: what was stored must not outlive it.
+            await self.storage.delete_prefix(result_prefix(task.id))
+            return
+        log.info("task.completed task_id=%s", task.id)
+
+    async def _store(self, task_id: str, files: ResultFiles) -> dict[str, str | None]:
+        prefix = result_prefix(task_id)
+        keys: dict[str, str | None] = {
+            "video_key": f"{prefix}/video.mp4",
+            "thumbnail_key": None,
+            "watermarked_key": None,
+        }
+        await self.storage.put_file(f"{prefix}/video.mp4", files.video)
+        if files.thumbnail is not None:
+            keys["thumbnail_key"] = f"{prefix}/thumbnail.jpg"
+            await self.storage.put_file(f"{prefix}/thumbnail.jpg", files.thumbnail)
+        if files.watermarked is not None:
+            keys["watermarked_key"] = f"{prefix}/watermarked.mp4"
+            await self.storage.put_file(f"{prefix}/watermarked.mp4", files.watermarked)
+        return keys

@@ -1,0 +1,48 @@
+"""Upstream account health rows (shared by every gateway process)."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import Table, delete, insert, select
+
+from vidugate.domain.accounts import AccountHealth, AccountState
+from vidugate.store.db import Database
+from vidugate.store.tables import UpstreamAccountRow
+
+A = cast(Table, UpstreamAccountRow.__table__)
+
+
+class AccountRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def all(self, provider: str) -> list[AccountState]:
+        stmt = select(A).where(A.c.provider == provider).order_by(A.c.id)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [
+            AccountState(
+                id=r.id,
+                provider=r.provider,
+                health=AccountHealth(r.state),
+                reason=r.reason,
+                until=r.until,
+                updated_at=r.updated_at,
+            )
+            for r in rows
+        ]
+
+    async def save(self, state: AccountState) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(delete(A).where(A.c.id == state.id))
+            await conn.execute(
+                insert(A).values(
+                    id=state.id,
+                    provider=state.provider,
+                    state=state.health.value,
+                    reason=state.reason,
+                    until=state.until,
+                    updated_at=state.updated_at,
+                )
+            )

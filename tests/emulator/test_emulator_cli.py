@@ -1,0 +1,72 @@
+"""`vidugate emulate-vidu`, run as a user runs it: a real process on a real port."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+from emulatorlib import free_port
+
+from gatewaylib import probe_mp4
+
+
+def test_emulate_vidu_serves_the_api_until_interrupted() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "vidugate", "emulate-vidu", "--port", str(port),
+            "--key", "cli-key:100", "--key", "other", "--result-mode", "fixed",
+            "--queue-seconds", "0.05", "--process-seconds", "0.2", "--fault", "latency=0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline().strip() for _ in range(3)]
+        assert lines == [
+            f"VIDU_BASE_URL=http://127.0.0.1:{port}",
+            "VIDU_API_KEY=cli-key",
+            "VIDU_API_KEY=other",
+        ]
+        base = lines[0].split("=", 1)[1]
+        with httpx.Client(base_url=base, headers={"Authorization": "Token cli-key"}) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    credits = client.get("/ent/v2/credits")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, process.stderr
+                    time.sleep(0.1)
+            assert credits.json()["remains"][0]["credit_remain"] == 100
+            body = {"model": "viduq2", "prompt": "cli", "duration": 1, "resolution": "540p"}
+            task_id = client.post("/ent/v2/text2video", json=body).json()["task_id"]
+            while (document := client.get(f"/ent/v2/tasks/{task_id}/creations").json())[
+                "state"
+            ] != "success":
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            video = httpx.get(document["creations"][0]["url"]).content
+            assert probe_mp4(video).codec == "h264"
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+
+
+def test_emulate_vidu_refuses_a_bad_fault() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "vidugate", "emulate-vidu", "--port", "1", "--fault", "nope=1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "nope=1" in result.stderr

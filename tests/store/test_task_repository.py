@@ -1,0 +1,128 @@
+"""The task store on a real database: claims, batched hand-backs, pokes, races."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from vidugate.domain.models import Mode
+from vidugate.domain.request import VideoFields, build_request
+from vidugate.domain.tasks import Surface, TaskStatus, VideoTask, new_id
+from vidugate.store.db import open_database
+from vidugate.store.tasks import Release, TaskRepository
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest_asyncio.fixture
+async def repo(tmp_path: Path) -> AsyncIterator[TaskRepository]:
+    async with open_database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}") as database:
+        yield TaskRepository(database)
+
+
+def a_task(status: TaskStatus = TaskStatus.QUEUED) -> VideoTask:
+    request = (
+        build_request(VideoFields(model="viduq3-pro", prompt="x"), mode=Mode.TEXT, image_count=0)
+        .with_seed()
+        .with_frame(None)
+    )
+    now = time.time() - 1
+    return VideoTask(
+        id=new_id("video_"),
+        key_id="key_1",
+        surface=Surface.OPENAI,
+        provider="sandbox",
+        status=status,
+        progress=0,
+        request=request,
+        created_at=now,
+        updated_at=now,
+        deadline_at=now + 60,
+    )
+
+
+async def test_a_due_task_is_claimed_once(repo: TaskRepository) -> None:
+    task = a_task()
+    await repo.insert(task)
+    now = time.time()
+    first = await repo.claim_due("w1", now=now, lease_until=now + 10, limit=10)
+    second = await repo.claim_due("w2", now=now, lease_until=now + 10, limit=10)
+    assert [t.id for t in first] == [task.id]
+    assert second == []
+    later = now + 11  # the lease has run out: another worker takes over
+    assert [
+        t.id for t in await repo.claim_due("w2", now=later, lease_until=later + 10, limit=10)
+    ] == [task.id]
+
+
+async def test_release_many_sets_next_time_and_progress(repo: TaskRepository) -> None:
+    tasks = [a_task() for _ in range(3)]
+    for task in tasks:
+        await repo.insert(task)
+    now = time.time()
+    await repo.claim_due("w", now=now, lease_until=now + 10, limit=10)
+    await repo.release_many(
+        "w",
+        [
+            Release(tasks[0].id, now, now + 100, 40),
+            Release(tasks[1].id, now, None, None),
+            Release(tasks[2].id, now, now + 100, None),
+        ],
+    )
+    got = {t.id: t for t in [await repo.get(t.id) for t in tasks] if t is not None}
+    assert got[tasks[0].id].progress == 40
+    assert got[tasks[2].id].progress == 0
+    # Nothing due now; the first and last are due later, the middle one never.
+    assert await repo.claim_due("w", now=now + 1, lease_until=now + 10, limit=10) == []
+    due = await repo.claim_due("w", now=now + 101, lease_until=now + 200, limit=10)
+    assert sorted(t.id for t in due) == sorted([tasks[0].id, tasks[2].id])
+
+
+async def test_a_poke_during_the_lease_wins_over_the_next_time(repo: TaskRepository) -> None:
+    task = a_task()
+    await repo.insert(task)
+    claimed_at = time.time()
+    await repo.claim_due("w", now=claimed_at, lease_until=claimed_at + 10, limit=1)
+    assert await repo.poke(task.id, time.time())
+    await repo.release_many("w", [Release(task.id, claimed_at, claimed_at + 1000, None)])
+    now = time.time()
+    assert [t.id for t in await repo.claim_due("w", now=now, lease_until=now + 10, limit=1)] == [
+        task.id
+    ]
+
+
+async def test_progress_of_a_stopped_task_is_left_alone(repo: TaskRepository) -> None:
+    task = a_task()
+    await repo.insert(task)
+    now = time.time()
+    await repo.claim_due("w", now=now, lease_until=now + 10, limit=1)
+    stopped = await repo.update(
+        task.id, expect={TaskStatus.QUEUED}, values={"status": TaskStatus.CANCELLED.value}
+    )
+    assert stopped is not None
+    await repo.release_many("w", [Release(task.id, now, now + 1, 70)])
+    after = await repo.get(task.id)
+    assert after is not None
+    assert after.progress == 0
+
+
+async def test_conditional_update_loses_to_a_cancel(repo: TaskRepository) -> None:
+    task = a_task(TaskStatus.PROCESSING)
+    await repo.insert(task)
+    await repo.update(task.id, values={"status": TaskStatus.CANCELLED.value})
+    completed = await repo.update(
+        task.id, expect={TaskStatus.PROCESSING}, values={"status": TaskStatus.COMPLETED.value}
+    )
+    assert completed is None
+
+
+async def test_a_task_is_found_by_its_upstream_id(repo: TaskRepository) -> None:
+    task = a_task()
+    await repo.insert(task)
+    await repo.update(task.id, values={"upstream_id": "123", "upstream_account": "a"})
+    assert await repo.find_by_upstream("a", "123") == task.id
+    assert await repo.find_by_upstream("b", "123") is None
