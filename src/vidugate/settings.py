@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     )
 
     worker_concurrency: int = Field(
-        default=32, ge=1, description="Task steps (submit/poll/store) a worker runs at once."
+        default=512, ge=1, description="Task steps (submit/poll/store) a worker runs at once."
     )
     lease_seconds: float = Field(
         default=15.0, gt=0, description="How long a worker's claim on a task lasts unrenewed."
@@ -156,6 +156,12 @@ class Settings(BaseSettings):
         ge=0,
         description='After a create got no answer, how long before "not in Vidu\'s task list" '
         "counts as never made (and the create may be sent again).",
+    )
+    vidu_callback_poll_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often a running Vidu task is looked at when callbacks are on "
+        "(they bring changes at once; this only catches lost ones).",
     )
     vidu_poll_seconds: float = Field(
         default=3.0, gt=0, description="How often a running Vidu task is looked at."

@@ -12,7 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from conftest import image_bytes
 from gatewaylib import SECRET, Gateway, assert_video, wait_final
+from vidugate.services.signing import UrlSigner
 
 FAST = {"model": "viduq2-turbo", "prompt": "a red kite", "duration": 1, "resolution": "540p"}
 
@@ -167,3 +169,30 @@ def test_health_and_openapi(gateway: Gateway) -> None:
     operation = spec["paths"]["/v1/videos"]["post"]
     assert set(operation["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
     assert "/v1/videos/{video_id}/content" in spec["paths"]
+
+
+def test_input_images_are_served_only_by_signed_link_while_the_task_runs(
+    gateway: Gateway,
+) -> None:
+    png = image_bytes(64, 48)
+    with gateway.client(gateway.new_key("inputs")) as client:
+        created = client.post(
+            "/v1/videos",
+            files=[
+                ("model", (None, "viduq3-pro")),
+                ("prompt", (None, "long")),
+                ("duration", (None, "16")),
+                ("resolution", (None, "1080p")),
+                ("images", ("in.png", png)),
+            ],
+        ).json()
+        query = UrlSigner(SECRET.encode(), 3600).sign(created["id"], "input0")
+        url = f"{gateway.base_url}/v1/inputs/{created['id']}/0?{query}"
+        served = httpx.get(url)
+        assert served.status_code == 200
+        assert served.content == png
+        assert served.headers["content-type"] == "image/png"
+        assert httpx.get(url.replace("/0?", "/1?")).status_code == 403  # signed for input 0
+        assert httpx.get(url[:-2] + "00").status_code == 403
+        client.post(f"/v1/videos/{created['id']}/cancel")
+        assert httpx.get(url).status_code == 404  # not once the task has stopped

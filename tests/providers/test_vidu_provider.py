@@ -13,7 +13,7 @@ from emulatorlib import fast_config
 from vidulib import KEY_A, KEY_B, upstream_of, upstream_tasks, vidu_gateway, wait_until
 
 from conftest import assert_clean_log, image_bytes
-from gatewaylib import Gateway, probe_mp4, wait_final
+from gatewaylib import Gateway, cli, probe_mp4, wait_final
 
 pytestmark = pytest.mark.slow
 
@@ -240,3 +240,41 @@ def test_a_vidu_made_task_reads_on_both_surfaces(tmp_path: Path) -> None:
         assert doc["state"] == "success"
         assert httpx.get(doc["creations"][0]["url"]).status_code == 200
         assert len(upstream_tasks(emulator)) == 1
+
+
+def test_a_watermarked_video_keeps_both_copies(tmp_path: Path) -> None:
+    with vidu_gateway(tmp_path) as (gateway, _emulator), gateway.client() as client:
+        created = client.post(
+            "/vidu/ent/v2/text2video",
+            json={"model": "viduq3-pro", "prompt": "marked", "watermark": True, **CLIP},
+        ).json()
+        assert wait_final(client, created["task_id"])["status"] == "completed"
+        doc = client.get(f"/vidu/ent/v2/tasks/{created['task_id']}/creations").json()
+        creation = doc["creations"][0]
+        assert creation["url"] != creation["watermarked_url"]
+        plain = httpx.get(creation["url"])
+        marked = httpx.get(creation["watermarked_url"])
+        assert plain.status_code == marked.status_code == 200
+        assert plain.content != marked.content
+        as_asked = client.get(f"/v1/videos/{created['task_id']}/content").content
+        assert as_asked == marked.content  # the client asked for the watermark
+        original = client.get(f"/v1/videos/{created['task_id']}/content?variant=original")
+        assert original.content == plain.content
+
+
+def test_the_accounts_command_shows_health_without_keys(tmp_path: Path) -> None:
+    config = fast_config(result_mode="fixed")
+    keys = {"revoked": "key-nobody-knows", "a": KEY_A}
+    # The revoked account is (all but) always tried first, so its 401 is certain to be seen.
+    weights = {"revoked": 1e9, "a": 1e-9}
+    with vidu_gateway(tmp_path, config=config, keys=keys, weights=weights) as (gateway, _):
+        with gateway.client() as client:
+            created = client.post("/v1/videos", json={"model": "viduq3-pro", "prompt": "x", **CLIP})
+            assert wait_final(client, created.json()["id"])["status"] == "completed"
+        shown = cli({**gateway.env, "COLUMNS": "200"}, "accounts")
+    assert shown.returncode == 0, shown.stderr
+    revoked = next(line for line in shown.stdout.splitlines() if "revoked" in line)
+    assert "disabled" in revoked
+    assert "Unauthorized" in revoked
+    assert "key-nobody-knows" not in shown.stdout
+    assert KEY_A not in shown.stdout

@@ -15,9 +15,19 @@ from gatewaylib import Gateway, free_port
 from vidugate.emulator import EmulatorConfig
 
 
-def accounts_json(emulator: RunningEmulator, keys: dict[str, str]) -> str:
+def accounts_json(
+    emulator: RunningEmulator, keys: dict[str, str], weights: dict[str, float] | None = None
+) -> str:
     return json.dumps(
-        [{"id": name, "api_key": key, "base_url": emulator.base_url} for name, key in keys.items()]
+        [
+            {
+                "id": name,
+                "api_key": key,
+                "base_url": emulator.base_url,
+                "weight": (weights or {}).get(name, 1.0),
+            }
+            for name, key in keys.items()
+        ]
     )
 
 
@@ -27,6 +37,7 @@ def vidu_gateway(
     *,
     config: EmulatorConfig | None = None,
     keys: dict[str, str] | None = None,
+    weights: dict[str, float] | None = None,
     settings: dict[str, str] | None = None,
     port: int | None = None,
 ) -> Iterator[tuple[Gateway, RunningEmulator]]:
@@ -36,7 +47,7 @@ def vidu_gateway(
             port=port or free_port(),
             settings={
                 "VIDUGATE_PROVIDER": "vidu",
-                "VIDUGATE_VIDU_ACCOUNTS": accounts_json(emulator, keys or {"a": KEY_A}),
+                "VIDUGATE_VIDU_ACCOUNTS": accounts_json(emulator, keys or {"a": KEY_A}, weights),
                 "VIDUGATE_VIDU_POLL_SECONDS": "0.2",
                 "VIDUGATE_VIDU_LOOKUP_GRACE_SECONDS": "1",
                 "VIDUGATE_VIDU_TIMEOUT_SECONDS": "10",

@@ -68,9 +68,9 @@ async def test_release_many_sets_next_time_and_progress(repo: TaskRepository) ->
     await repo.release_many(
         "w",
         [
-            Release(tasks[0].id, now, now + 100, 40),
-            Release(tasks[1].id, now, None, None),
-            Release(tasks[2].id, now, now + 100, None),
+            Release(tasks[0].id, now + 100, 40),
+            Release(tasks[1].id, None, None),
+            Release(tasks[2].id, now + 100, None),
         ],
     )
     got = {t.id: t for t in [await repo.get(t.id) for t in tasks] if t is not None}
@@ -87,8 +87,8 @@ async def test_a_poke_during_the_lease_wins_over_the_next_time(repo: TaskReposit
     await repo.insert(task)
     claimed_at = time.time()
     await repo.claim_due("w", now=claimed_at, lease_until=claimed_at + 10, limit=1)
-    assert await repo.poke(task.id, time.time())
-    await repo.release_many("w", [Release(task.id, claimed_at, claimed_at + 1000, None)])
+    assert await repo.poke(task.id)
+    await repo.release_many("w", [Release(task.id, claimed_at + 1000, None)])
     now = time.time()
     assert [t.id for t in await repo.claim_due("w", now=now, lease_until=now + 10, limit=1)] == [
         task.id
@@ -104,7 +104,7 @@ async def test_progress_of_a_stopped_task_is_left_alone(repo: TaskRepository) ->
         task.id, expect={TaskStatus.QUEUED}, values={"status": TaskStatus.CANCELLED.value}
     )
     assert stopped is not None
-    await repo.release_many("w", [Release(task.id, now, now + 1, 70)])
+    await repo.release_many("w", [Release(task.id, now + 1, 70)])
     after = await repo.get(task.id)
     assert after is not None
     assert after.progress == 0
@@ -126,3 +126,18 @@ async def test_a_task_is_found_by_its_upstream_id(repo: TaskRepository) -> None:
     await repo.update(task.id, values={"upstream_id": "123", "upstream_account": "a"})
     assert await repo.find_by_upstream("a", "123") == task.id
     assert await repo.find_by_upstream("b", "123") is None
+
+
+async def test_urgent_tasks_are_claimed_before_overdue_ones(repo: TaskRepository) -> None:
+    old = [a_task() for _ in range(3)]
+    for task in old:
+        await repo.insert(task)
+    now = time.time()
+    await repo.claim_due("w", now=now, lease_until=now + 10, limit=10)
+    # Three long-overdue polls, then a poke and a brand-new task: those two come first.
+    await repo.release_many("w", [Release(t.id, now - 100, None) for t in old])
+    assert await repo.poke(old[2].id)
+    new = a_task()
+    await repo.insert(new)
+    first = await repo.claim_due("w", now=now + 1, lease_until=now + 20, limit=2)
+    assert sorted(t.id for t in first) == sorted([old[2].id, new.id])

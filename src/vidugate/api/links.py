@@ -13,8 +13,9 @@ from vidugate.services.container import Services
 
 @dataclass(frozen=True, slots=True)
 class ContentLinks:
-    video: str
+    video: str  # as asked for (watermarked when a watermark was asked)
     thumbnail: str | None
+    original: str | None  # the upstream's unwatermarked copy, when one was kept too
 
 
 def base_url(request: Request, services: Services) -> str:
@@ -30,7 +31,11 @@ def content_links(task: VideoTask, services: Services, base: str) -> ContentLink
     thumbnail = None
     if task.thumbnail_key:
         thumbnail = content + signer.sign(task.id, "thumbnail", not_after=task.expires_at)
+    original = None
+    if task.watermarked_key:
+        original = content + signer.sign(task.id, "original", not_after=task.expires_at)
     return ContentLinks(
         video=content + signer.sign(task.id, "video", not_after=task.expires_at),
         thumbnail=thumbnail,
+        original=original,
     )

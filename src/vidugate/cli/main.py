@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from vidugate.cli import emulate, generate, keys, serve
+from vidugate.cli import accounts, emulate, generate, keys, serve
 
 app = typer.Typer(
     name="vidugate",
@@ -18,6 +18,7 @@ app.command("migrate")(serve.migrate_command)
 app.command("generate")(generate.generate)
 app.command("emulate-vidu")(emulate.emulate)
 app.add_typer(keys.app, name="keys")
+app.command("accounts")(accounts.accounts)
 
 
 def main() -> None:

@@ -96,7 +96,7 @@ class AdminApi:
                 raise field_invalid(str(exc)) from None
             for key, credits in accounts.items():
                 emulator.set_credits(str(key), float(credits))
-            emulator.on_change()
+            emulator.on_change(None)
         config = emulator.config
         view: dict[str, object] = {name: getattr(config, name) for name in sorted(RUNTIME_FIELDS)}
         view["result_mode"] = config.result_mode

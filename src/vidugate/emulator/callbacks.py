@@ -1,11 +1,13 @@
 """Callback delivery: one scheduler task that notices transitions, and signed POSTs.
 
 Task states are computed lazily (see `tasks`), so nothing "happens" when a task starts or
-ends. The dispatcher is the one place that watches the clock: it keeps the tasks that have
-a `callback_url` and have not reached a final state (`Emulator.watched`), sleeps until the
-next moment any of their accounts has an event due (`Account.next_event`) or until poked
-(a create, cancel, forced end or config change calls `Emulator.on_change`), then reads
-their states and queues a delivery for each new state among processing, success and failed.
+ends. The dispatcher is the one place that watches the clock: for the tasks that have a
+`callback_url` and have not reached a final state (`Emulator.watched`) it keeps a heap of
+the next moment each one's state may change (its start, its end, or its account's next
+event while it waits for a slot), sleeps until the earliest or until told of a change (a
+create names its task; a cancel, forced end or config change may move any, so everything
+is looked at again), and queues a delivery for each new state among processing, success
+and failed. With thousands of tasks in flight a wake costs the tasks that are due, not all.
 A task that ended without ever processing (cancelled, refused at start) gets only its final
 callback; one that processed gets `processing` first even if both moments passed between
 two wakes. Wakes are capped at `_MAX_SLEEP` as a safety net.
@@ -25,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import time
 
 import aiohttp
@@ -47,14 +51,17 @@ class CallbackDispatcher:
         self._loop: asyncio.Task[None] | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
         self._last: dict[str, asyncio.Task[None]] = {}  # task id -> its latest delivery
+        self._due: list[tuple[float, int, Task]] = []  # (when to look, tiebreak, task)
+        self._counter = itertools.count()
+        self._everything = True  # look at every watched task on the next scan
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession()
-        self.emulator.on_change = self._wake.set
+        self.emulator.on_change = self._changed
         self._loop = asyncio.create_task(self._run(), name="vidu-emulator-callbacks")
 
     async def stop(self) -> None:
-        self.emulator.on_change = lambda: None
+        self.emulator.on_change = lambda _task: None
         pending = [t for t in (self._loop, *self._deliveries) if t is not None]
         for job in pending:
             job.cancel()
@@ -70,22 +77,44 @@ class CallbackDispatcher:
                 async with asyncio.timeout(delay):
                     await self._wake.wait()
 
+    def _changed(self, task: Task | None) -> None:
+        if task is None:
+            self._everything = True
+        else:
+            heapq.heappush(self._due, (0.0, next(self._counter), task))
+        self._wake.set()
+
     def scan(self, now: float) -> float:
-        """Queue deliveries for the watched tasks' new states; seconds until the next look."""
+        """Queue deliveries for the due tasks' new states; seconds until the next look."""
         emulator = self.emulator
-        for task in list(emulator.watched):
+        if self._everything:
+            self._everything = False
+            self._due = [(0.0, next(self._counter), task) for task in emulator.watched]
+            heapq.heapify(self._due)
+        while self._due and self._due[0][0] <= now:
+            task = heapq.heappop(self._due)[2]
+            if task not in emulator.watched:
+                continue
             state = emulator.state_of(task, now)
             if state is State.PROCESSING or (state in FINAL and task.start_at is not None):
                 self._queue(task, State.PROCESSING)
             if state in FINAL:
                 self._queue(task, state)
                 emulator.watched.discard(task)
-        due = [
-            emulator.accounts[key].next_event(emulator.config)
-            for key in {task.key for task in emulator.watched}
-        ]
-        soonest = min((t for t in due if t is not None), default=now + _MAX_SLEEP)
+                continue
+            heapq.heappush(
+                self._due, (self._next_look(task, state, now), next(self._counter), task)
+            )
+        soonest = self._due[0][0] if self._due else now + _MAX_SLEEP
         return min(max(soonest - now, _MIN_SLEEP), _MAX_SLEEP)
+
+    def _next_look(self, task: Task, state: State, now: float) -> float:
+        if state is State.PROCESSING and task.end_at is not None:
+            return task.end_at
+        if task.start_at is not None:
+            return task.start_at
+        waiting = self.emulator.accounts[task.key].next_event(self.emulator.config)
+        return waiting if waiting is not None and waiting > now else now + _MAX_SLEEP
 
     def _queue(self, task: Task, state: State) -> None:
         if state in task.notified:

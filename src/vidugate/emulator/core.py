@@ -46,7 +46,8 @@ class Emulator:
         self.tasks: dict[str, Task] = {}
         self.links = ResultLinks(config)
         self.watched: set[Task] = set()  # tasks with a callback_url not yet notified of the end
-        self.on_change: Callable[[], None] = lambda: None  # set by the callback dispatcher
+        # Set by the callback dispatcher: told which task changed (None: possibly all of them).
+        self.on_change: Callable[[Task | None], None] = lambda _task: None
         self._fault_rng = random.Random(config.faults.seed)
         self._seed_rng = random.Random(config.faults.seed + 7919)
         self._seq = 0
@@ -141,7 +142,7 @@ class Emulator:
         self.stats.tasks_by_account[account.key] += 1
         if request.callback_url:
             self.watched.add(task)
-            self.on_change()
+            self.on_change(task)
         return task
 
     def cancel(self, account: Account, task_id: str, now: float) -> None:
@@ -156,7 +157,7 @@ class Emulator:
         account.end_now(task, now, State.FAILED, CANCELED)
         account.advance(now, self.config)
         self.stats.cancels += 1
-        self.on_change()
+        self.on_change(None)  # a freed slot moves other tasks' start times too
 
     def force(self, task_id: str, outcome: State, err_code: str, now: float) -> Task:
         """Admin: end a task now, successfully or not (refunded like any failure)."""
@@ -169,7 +170,7 @@ class Emulator:
             raise ViduError(409, "TaskFinished", f"task {task_id} is already {task.state(now)}")
         account.end_now(task, now, outcome, err_code)
         account.advance(now, self.config)
-        self.on_change()
+        self.on_change(None)
         return task
 
     def set_credits(self, key: str, credits: float) -> None:

@@ -39,7 +39,10 @@ def build_providers(
             accounts,
             client=ViduClient(settings.vidu_timeout_seconds),
             states=account_states,
-            poll_interval=settings.vidu_poll_seconds,
+            # With callbacks, polling is only the net for lost ones: it can be slow.
+            poll_interval=(
+                settings.vidu_callback_poll_seconds if callback_url else settings.vidu_poll_seconds
+            ),
             input_url=input_url,
             callback_url=callback_url,
             lookup_grace=settings.vidu_lookup_grace_seconds,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 
 from vidugate.errors import InvalidRequestError, NotFoundError
@@ -13,6 +12,8 @@ from vidugate.providers.base import CallbackReceiver, Provider
 from vidugate.services.cached_tasks import CachedTasks
 
 log = logging.getLogger("vidugate.callbacks")
+
+MERELY_RUNNING = frozenset({"created", "queueing", "processing"})
 
 
 class CallbackService:
@@ -41,16 +42,21 @@ class CallbackService:
         try:
             doc = json.loads(body)
             upstream_id = str(doc.get("id") or doc.get("task_id") or "")
+            state = str(doc.get("state") or "")
         except (ValueError, AttributeError, RecursionError):
             raise InvalidRequestError("The callback body is not a JSON task document.") from None
+        if state in MERELY_RUNNING:
+            # Nothing for the client to fetch yet; the regular poll will show it. Looking now
+            # would double the work of a busy gateway for a progress number.
+            return False
         task_id = (
             await self.tasks.repo.find_by_upstream(account, upstream_id) if upstream_id else None
         )
         if task_id is None:
             log.info("callback.unknown_task account=%s upstream_id=%s", account, upstream_id)
             return False
-        woken = await self.tasks.repo.poke(task_id, time.time())
+        woken = await self.tasks.repo.poke(task_id)
         if woken:
             self.wake_worker()
-        log.info("callback.received task_id=%s state=%s", task_id, doc.get("state"))
+        log.info("callback.received task_id=%s state=%s", task_id, state)
         return woken

@@ -13,12 +13,17 @@ from vidugate.storage.base import Storage
 
 
 class Variant(StrEnum):
-    VIDEO = "video"
+    VIDEO = "video"  # the video as asked for: the watermarked copy when a watermark was asked
     THUMBNAIL = "thumbnail"
+    ORIGINAL = "original"  # the upstream's copy without its watermark, where there is one
 
 
-MEDIA_TYPES = {Variant.VIDEO: "video/mp4", Variant.THUMBNAIL: "image/jpeg"}
-EXTENSIONS = {Variant.VIDEO: "mp4", Variant.THUMBNAIL: "jpg"}
+MEDIA_TYPES = {
+    Variant.VIDEO: "video/mp4",
+    Variant.THUMBNAIL: "image/jpeg",
+    Variant.ORIGINAL: "video/mp4",
+}
+EXTENSIONS = {Variant.VIDEO: "mp4", Variant.THUMBNAIL: "jpg", Variant.ORIGINAL: "mp4"}
 
 
 def parse_variant(value: str) -> Variant:
@@ -26,7 +31,8 @@ def parse_variant(value: str) -> Variant:
         return Variant(value)
     except ValueError:
         raise InvalidRequestError(
-            f"variant {value!r} is not available; allowed: video, thumbnail.", param="variant"
+            f"variant {value!r} is not available; allowed: video, thumbnail, original.",
+            param="variant",
         ) from None
 
 
@@ -54,11 +60,15 @@ async def locate(storage: Storage, task: VideoTask, variant: Variant) -> StoredC
         )
     if task.expired(time.time()):
         raise GoneError(f"The content of video {task.id} has expired and was removed.")
-    key = task.video_key if variant is Variant.VIDEO else task.thumbnail_key
+    key = {
+        Variant.VIDEO: task.watermarked_key or task.video_key,
+        Variant.THUMBNAIL: task.thumbnail_key,
+        Variant.ORIGINAL: task.video_key if task.watermarked_key else None,
+    }[variant]
     size = await storage.size(key) if key else None
     if key is None or size is None:
-        if variant is Variant.THUMBNAIL:
-            raise NotFoundError(f"Video {task.id} has no thumbnail.", param="variant")
+        if variant is not Variant.VIDEO:
+            raise NotFoundError(f"Video {task.id} has no {variant.value} copy.", param="variant")
         raise GoneError(f"The content of video {task.id} is no longer stored.")
     return StoredContent(
         key=key,

@@ -24,7 +24,7 @@ from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.images import ImageIngest, ImageSource, StoredImage
 from vidugate.services.lifecycle import input_prefix, result_prefix
 from vidugate.storage.base import Storage
-from vidugate.store.tasks import DuplicateIdempotencyKeyError
+from vidugate.store.tasks import URGENT, DuplicateIdempotencyKeyError
 
 log = logging.getLogger("vidugate.videos")
 
@@ -218,7 +218,7 @@ class VideoService:
             "completed_at": now,
             "error_code": "cancelled",
             "error_message": "The task was cancelled by the client.",
-            "next_poll_at": now,
+            "next_poll_at": URGENT,
         }
         if deleted:
             values["deleted_at"] = now

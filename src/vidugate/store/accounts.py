@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vidugate.domain.accounts import AccountHealth, AccountState
 from vidugate.store.db import Database
@@ -34,7 +35,7 @@ class AccountRepository:
         ]
 
     async def save(self, state: AccountState) -> None:
-        async with self.db.write() as conn:
+        async def replace(conn: AsyncConnection) -> None:
             await conn.execute(delete(A).where(A.c.id == state.id))
             await conn.execute(
                 insert(A).values(
@@ -46,3 +47,5 @@ class AccountRepository:
                     updated_at=state.updated_at,
                 )
             )
+
+        await self.db.write(replace)

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import Executable, Row, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MAX_BATCH = 500
+
+T = TypeVar("T")
+WriteFn = Callable[[AsyncConnection], Awaitable[T]]
 
 
 def is_sqlite(url: str) -> bool:
@@ -62,23 +66,76 @@ def _upgrade(connection: Connection, url: str) -> None:
 
 
 class Database:
-    """The engine plus the one rule that differs by backend: SQLite takes one writer at a
-    time, so this process queues its writes itself rather than letting them collide and
-    sleep in SQLite's busy handler (which costs up to 100 ms a retry)."""
+    """The engine, plus group commit on SQLite.
+
+    SQLite takes one writer at a time, and a transaction per small write costs several
+    thread hops and a commit. So on SQLite every write is a function queued here; one writer
+    runs whatever has queued up in a single transaction and answers each caller. If one of
+    them fails, the transaction is rolled back and each is run again on its own, so only the
+    failing write fails. PostgreSQL takes concurrent writers: there each write is its own
+    transaction, at once."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_engine(url)
-        self._write_lock = asyncio.Lock() if is_sqlite(url) else None
+        self.group_commit = is_sqlite(url)
+        self._queue: list[tuple[WriteFn[Any], asyncio.Future[Any]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
-    @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        if self._write_lock is None:
+    async def write(self, fn: WriteFn[T]) -> T:
+        """Run fn(conn) in a write transaction (shared with other writes on SQLite)."""
+        if not self.group_commit:
             async with self.engine.begin() as conn:
-                yield conn
-            return
-        async with self._write_lock, self.engine.begin() as conn:
-            yield conn
+                return await fn(conn)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append((fn, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain(), name="vidugate db writer")
+        return await future
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                results = []
+                async with self.engine.begin() as conn:
+                    for fn, _future in batch:
+                        results.append(await fn(conn))
+            except Exception:
+                await self._one_by_one(batch)
+                continue
+            for (_fn, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def _one_by_one(self, batch: list[tuple[WriteFn[Any], asyncio.Future[Any]]]) -> None:
+        for fn, future in batch:
+            try:
+                async with self.engine.begin() as conn:
+                    result = await fn(conn)
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(result)
+
+    async def run(self, stmt: Executable, params: Sequence[dict[str, Any]] | None = None) -> int:
+        """One write statement (or one executemany); its row count."""
+
+        async def execute(conn: AsyncConnection) -> int:
+            result = await (conn.execute(stmt, list(params)) if params else conn.execute(stmt))
+            return int(result.rowcount or 0)
+
+        return await self.write(execute)
+
+    async def returning(self, stmt: Executable) -> list[Row[Any]]:
+        """One write statement with RETURNING; the rows it returned."""
+
+        async def execute(conn: AsyncConnection) -> list[Row[Any]]:
+            return list((await conn.execute(stmt)).all())
+
+        return await self.write(execute)
 
     def read(self) -> AsyncConnection:
         return self.engine.connect()
@@ -88,6 +145,9 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                await self._writer
         await self.engine.dispose()
 
 

@@ -18,17 +18,16 @@ class KeyRepository:
         self.db = db
 
     async def insert(self, key: ApiKey, key_hash: str) -> None:
-        async with self.db.write() as conn:
-            await conn.execute(
-                insert(K).values(
-                    id=key.id,
-                    name=key.name,
-                    prefix=key.prefix,
-                    key_hash=key_hash,
-                    created_at=key.created_at,
-                    revoked_at=None,
-                )
+        await self.db.run(
+            insert(K).values(
+                id=key.id,
+                name=key.name,
+                prefix=key.prefix,
+                key_hash=key_hash,
+                created_at=key.created_at,
+                revoked_at=None,
             )
+        )
 
     async def by_hash(self, key_hash: str) -> ApiKey | None:
         stmt = select(K).where(K.c.key_hash == key_hash, K.c.revoked_at.is_(None))
@@ -53,8 +52,7 @@ class KeyRepository:
             .values(revoked_at=now)
             .returning(*K.c)
         )
-        async with self.db.write() as conn:
-            rows = (await conn.execute(stmt)).all()
+        rows = await self.db.returning(stmt)
         return [ApiKey(r.id, r.name, r.prefix, r.created_at, r.revoked_at) for r in rows]
 
     async def count_active(self) -> int:

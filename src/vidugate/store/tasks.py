@@ -4,12 +4,15 @@ conditional UPDATE ... RETURNING, so the database decides who wins and nothing i
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Row, Table, Text, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import cast as cast_to
 from sqlalchemy.exc import IntegrityError
 
 from vidugate.domain.models import Mode
@@ -26,10 +29,14 @@ class DuplicateIdempotencyKeyError(Exception):
     pass
 
 
+# next_poll_at of a task to look at before every merely due one (new, poked, stopped):
+# the lowest time there is, so the claim's ORDER BY next_poll_at puts it first.
+URGENT = 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class Release:
     task_id: str
-    claimed_at: float
     next_at: float | None
     progress: int | None = None
 
@@ -40,10 +47,20 @@ def _params(request: VideoRequest) -> dict[str, Any]:
     return params
 
 
-def _to_task(row: Row[Any]) -> VideoTask:
-    params = {k: v for k, v in row.params.items() if k in _REQUEST_FIELDS}
+# params and images never change after insert: read as text and parsed once per process
+# (parsing them on every claim was a tenth of a busy poller's time).
+_FROZEN = {"params", "images"}
+COLUMNS = [cast_to(T.c[c.name], Text).label(c.name) if c.name in _FROZEN else c for c in T.c]
+_REQUEST_CACHE_LIMIT = 50_000
+
+
+def _request_of(params_json: str) -> VideoRequest:
+    params = {k: v for k, v in json.loads(params_json).items() if k in _REQUEST_FIELDS}
     params["mode"] = Mode(params["mode"])
-    request = VideoRequest(**params)
+    return VideoRequest(**params)
+
+
+def _to_task(row: Row[Any], request: VideoRequest, images: tuple[str, ...]) -> VideoTask:
     error = (
         TaskError(code=row.error_code, message=row.error_message or "") if row.error_code else None
     )
@@ -58,7 +75,7 @@ def _to_task(row: Row[Any]) -> VideoTask:
         created_at=row.created_at,
         updated_at=row.updated_at,
         deadline_at=row.deadline_at,
-        images=tuple(row.images or ()),
+        images=images,
         watermark_key=row.watermark_key,
         started_at=row.started_at,
         completed_at=row.completed_at,
@@ -79,6 +96,16 @@ def _to_task(row: Row[Any]) -> VideoTask:
 class TaskRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._frozen: OrderedDict[str, tuple[VideoRequest, tuple[str, ...]]] = OrderedDict()
+
+    def _task(self, row: Row[Any]) -> VideoTask:
+        frozen = self._frozen.get(row.id)
+        if frozen is None:
+            frozen = (_request_of(row.params), tuple(json.loads(row.images or "[]")))
+            self._frozen[row.id] = frozen
+            if len(self._frozen) > _REQUEST_CACHE_LIMIT:
+                self._frozen.popitem(last=False)
+        return _to_task(row, *frozen)
 
     async def insert(
         self,
@@ -102,15 +129,14 @@ class TaskRepository:
             "created_at": task.created_at,
             "updated_at": task.updated_at,
             "deadline_at": task.deadline_at,
-            "next_poll_at": task.created_at,
+            "next_poll_at": URGENT,
             "attempts": 0,
             "has_audio": False,
             "idempotency_key": idempotency_key,
             "request_hash": request_hash,
         }
         try:
-            async with self.db.write() as conn:
-                await conn.execute(insert(T).values(**values))
+            await self.db.run(insert(T).values(**values))
         except IntegrityError as exc:
             if idempotency_key is not None:
                 raise DuplicateIdempotencyKeyError(idempotency_key) from exc
@@ -118,28 +144,28 @@ class TaskRepository:
 
     async def get(self, task_id: str) -> VideoTask | None:
         async with self.db.read() as conn:
-            row = (await conn.execute(select(T).where(T.c.id == task_id))).first()
-        return _to_task(row) if row is not None else None
+            row = (await conn.execute(select(*COLUMNS).where(T.c.id == task_id))).first()
+        return self._task(row) if row is not None else None
 
     async def find_idempotent(
         self, key_id: str, idempotency_key: str
     ) -> tuple[VideoTask, str | None] | None:
-        stmt = select(T).where(T.c.key_id == key_id, T.c.idempotency_key == idempotency_key)
+        stmt = select(*COLUMNS).where(T.c.key_id == key_id, T.c.idempotency_key == idempotency_key)
         async with self.db.read() as conn:
             row = (await conn.execute(stmt)).first()
-        return (_to_task(row), row.request_hash) if row is not None else None
+        return (self._task(row), row.request_hash) if row is not None else None
 
     async def list_for_key(
         self, key_id: str, *, after: str | None, limit: int, newest_first: bool
     ) -> list[VideoTask]:
         # Ids are ULIDs, so id order is creation order and a cursor is just an id.
-        stmt = select(T).where(T.c.key_id == key_id, T.c.deleted_at.is_(None))
+        stmt = select(*COLUMNS).where(T.c.key_id == key_id, T.c.deleted_at.is_(None))
         if after is not None:
             stmt = stmt.where(T.c.id < after if newest_first else T.c.id > after)
         stmt = stmt.order_by(T.c.id.desc() if newest_first else T.c.id.asc()).limit(limit)
         async with self.db.read() as conn:
             rows = (await conn.execute(stmt)).all()
-        return [_to_task(row) for row in rows]
+        return [self._task(row) for row in rows]
 
     async def update(
         self,
@@ -156,15 +182,15 @@ class TaskRepository:
             stmt = stmt.where(T.c.status.in_([s.value for s in expect]))
         if owner is not None:
             stmt = stmt.where(T.c.lease_owner == owner)
-        stmt = stmt.values(**values).returning(*T.c)
-        async with self.db.write() as conn:
-            row = (await conn.execute(stmt)).first()
-        return _to_task(row) if row is not None else None
+        stmt = stmt.values(**values).returning(*COLUMNS)
+        rows = await self.db.returning(stmt)
+        return self._task(rows[0]) if rows else None
 
     async def claim_due(
         self, owner: str, *, now: float, lease_until: float, limit: int
     ) -> list[VideoTask]:
-        """Lease up to `limit` tasks whose next look is due and whose lease is free."""
+        """Lease up to `limit` tasks whose next look is due and whose lease is free, the
+        urgent ones (new, poked, stopped) first."""
         due = (
             select(T.c.id)
             .where(
@@ -179,17 +205,16 @@ class TaskRepository:
         stmt = (
             update(T)
             .where(T.c.id.in_(due.scalar_subquery()))
-            .values(lease_owner=owner, lease_until=lease_until)
-            .returning(*T.c)
+            # Claiming consumes urgency: a poke while leased shows as URGENT again.
+            .values(lease_owner=owner, lease_until=lease_until, next_poll_at=now)
+            .returning(*COLUMNS)
         )
-        async with self.db.write() as conn:
-            rows = (await conn.execute(stmt)).all()
-        return [_to_task(row) for row in rows]
+        return [self._task(row) for row in await self.db.returning(stmt)]
 
     async def release_many(self, owner: str, items: Sequence[Release]) -> None:
         """Hand tasks back in one transaction: due again at their next time (unless a poke,
-        e.g. a callback, came while the lease was held: that wins), with a higher progress
-        recorded for the ones still active."""
+        e.g. a callback or a cancel, came while the lease was held: then at once), with a
+        higher progress recorded for the ones still active."""
         if not items:
             return
         now = time.time()
@@ -198,7 +223,7 @@ class TaskRepository:
         raised = and_(active, bindparam("b_progress").is_not(None))
         due = case(
             (bindparam("b_next").is_(None), None),
-            (T.c.next_poll_at > bindparam("b_claimed"), T.c.next_poll_at),
+            (T.c.next_poll_at == URGENT, URGENT),
             else_=bindparam("b_next"),
         )
         stmt = (
@@ -213,32 +238,24 @@ class TaskRepository:
             )
         )
         rows = [
-            {
-                "b_id": i.task_id,
-                "b_next": i.next_at,
-                "b_claimed": i.claimed_at,
-                "b_progress": i.progress,
-            }
-            for i in items
+            {"b_id": item.task_id, "b_next": item.next_at, "b_progress": item.progress}
+            for item in items
         ]
-        async with self.db.write() as conn:
-            await conn.execute(stmt, rows)
+        await self.db.run(stmt, rows)
 
     async def find_by_upstream(self, account: str, upstream_id: str) -> str | None:
         stmt = select(T.c.id).where(T.c.upstream_id == upstream_id, T.c.upstream_account == account)
         async with self.db.read() as conn:
             return (await conn.execute(stmt)).scalar()
 
-    async def poke(self, task_id: str, now: float) -> bool:
-        """Make an active task due now (an upstream said it changed)."""
+    async def poke(self, task_id: str) -> bool:
+        """Make an active task due before any other (an upstream said it changed)."""
         stmt = (
             update(T)
             .where(T.c.id == task_id, T.c.status.in_([s.value for s in ACTIVE]))
-            .values(next_poll_at=now)
+            .values(next_poll_at=URGENT)
         )
-        async with self.db.write() as conn:
-            result = await conn.execute(stmt)
-        return bool(result.rowcount)
+        return await self.db.run(stmt) > 0
 
     async def renew(self, owner: str, task_ids: list[str], *, lease_until: float) -> None:
         stmt = (
@@ -246,8 +263,7 @@ class TaskRepository:
             .where(T.c.lease_owner == owner, T.c.id.in_(task_ids))
             .values(lease_until=lease_until)
         )
-        async with self.db.write() as conn:
-            await conn.execute(stmt)
+        await self.db.run(stmt)
 
     async def release_owners(self, owners: Sequence[str]) -> int:
         """Hand back the leases of workers known to be dead."""
@@ -258,9 +274,7 @@ class TaskRepository:
             .where(T.c.lease_owner.in_(list(owners)))
             .values(lease_owner=None, lease_until=None)
         )
-        async with self.db.write() as conn:
-            result = await conn.execute(stmt)
-        return int(result.rowcount or 0)
+        return await self.db.run(stmt)
 
     async def lease_owners(self) -> list[str]:
         stmt = select(T.c.lease_owner).where(T.c.lease_owner.is_not(None)).distinct()
@@ -276,7 +290,7 @@ class TaskRepository:
     async def expired(self, now: float, limit: int) -> list[VideoTask]:
         """Finished tasks whose files have passed their keep-until time and are still stored."""
         stmt = (
-            select(T)
+            select(*COLUMNS)
             .where(
                 T.c.expires_at <= now,
                 or_(
@@ -289,7 +303,7 @@ class TaskRepository:
         )
         async with self.db.read() as conn:
             rows = (await conn.execute(stmt)).all()
-        return [_to_task(row) for row in rows]
+        return [self._task(row) for row in rows]
 
     async def counts_by_status(self) -> dict[str, int]:
         stmt = (

@@ -126,7 +126,7 @@ class Worker:
         )
         for task in claimed:
             self.lifecycle.tasks.remember(task)
-            self._inflight[task.id] = asyncio.create_task(self._step(task, now), name=task.id)
+            self._inflight[task.id] = asyncio.create_task(self._step(task), name=task.id)
 
     async def _renew(self) -> None:
         if self._inflight:
@@ -134,7 +134,7 @@ class Worker:
                 self.owner, list(self._inflight), lease_until=time.time() + self.lease_seconds
             )
 
-    async def _step(self, task: VideoTask, claimed_at: float) -> None:
+    async def _step(self, task: VideoTask) -> None:
         outcome = Next(time.time() + self.lease_seconds)
         try:
             outcome = await self.lifecycle.step(task, self.owner)
@@ -146,7 +146,7 @@ class Worker:
                 outcome = Next(await self.lifecycle.step_failed(task, self.owner, exc))
         finally:
             self._inflight.pop(task.id, None)
-            self._releases.append(Release(task.id, claimed_at, outcome.at, outcome.progress))
+            self._releases.append(Release(task.id, outcome.at, outcome.progress))
             if outcome.progress is not None:
                 self.lifecycle.tasks.note_progress(task.id, outcome.progress)
 

@@ -95,11 +95,12 @@ def status_document(task: VideoTask, services: Services, base: str) -> dict[str,
     creations = []
     links = content_links(task, services, base)
     if links is not None:
-        # One stored MP4: with watermark set it is the watermarked one, so both URLs name it.
+        # Vidu's url is the plain video and watermarked_url the marked one. The sandbox draws
+        # its mark into its only copy, so there both name that copy.
         creations.append(
             {
                 "id": task.id,
-                "url": links.video,
+                "url": links.original or links.video,
                 "cover_url": links.thumbnail or "",
                 "watermarked_url": links.video if request.watermark else "",
             }

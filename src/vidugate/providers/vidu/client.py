@@ -18,6 +18,7 @@ from vidugate.errors import UpstreamOutcomeUnknownError, UpstreamUnavailableErro
 from vidugate.providers.vidu.mapping import error_for
 
 MAX_RESULT_BYTES = 4 * 1024**3
+SMALL_FILE = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ class ViduClient:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=256, limit_per_host=128),
+                connector=aiohttp.TCPConnector(limit=1024, limit_per_host=512),
                 timeout=self.timeout,
                 trust_env=False,
             )
@@ -89,7 +90,6 @@ class ViduClient:
     async def download(self, url: str, dest: Path) -> int:
         """Stream a result file to dest (via a part file); any failure is retriable."""
         part = dest.with_name(dest.name + ".part")
-        written = 0
         try:
             timeout = aiohttp.ClientTimeout(total=None, sock_read=60, connect=10)
             async with self._get_session().get(url, timeout=timeout) as response:
@@ -97,17 +97,13 @@ class ViduClient:
                     raise UpstreamUnavailableError(
                         f"Vidu result download answered HTTP {response.status}."
                     )
-                await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
-                handle = await asyncio.to_thread(open, part, "wb")
-                try:
-                    async for chunk in response.content.iter_chunked(1024 * 1024):
-                        written += len(chunk)
-                        if written > MAX_RESULT_BYTES:
-                            raise UpstreamUnavailableError("Vidu result is implausibly large.")
-                        await asyncio.to_thread(handle.write, chunk)
-                finally:
-                    await asyncio.to_thread(handle.close)
-            await asyncio.to_thread(os.replace, part, dest)
+                size = response.content_length
+                if size is not None and size <= SMALL_FILE:
+                    # A small file is written in one thread hop rather than one per step.
+                    data = await response.read()
+                    written = await asyncio.to_thread(_write_whole, dest, part, data)
+                else:
+                    written = await _stream_to(response, dest, part)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise UpstreamUnavailableError(
                 f"Vidu result download failed: {type(exc).__name__}"
@@ -116,6 +112,29 @@ class ViduClient:
             with contextlib.suppress(FileNotFoundError):
                 await asyncio.to_thread(part.unlink)
         return written
+
+
+async def _stream_to(response: aiohttp.ClientResponse, dest: Path, part: Path) -> int:
+    await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
+    written = 0
+    handle = await asyncio.to_thread(open, part, "wb")
+    try:
+        async for chunk in response.content.iter_chunked(1024 * 1024):
+            written += len(chunk)
+            if written > MAX_RESULT_BYTES:
+                raise UpstreamUnavailableError("Vidu result is implausibly large.")
+            await asyncio.to_thread(handle.write, chunk)
+    finally:
+        await asyncio.to_thread(handle.close)
+    await asyncio.to_thread(os.replace, part, dest)
+    return written
+
+
+def _write_whole(dest: Path, part: Path, data: bytes) -> int:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes(data)
+    os.replace(part, dest)
+    return len(data)
 
 
 async def _json_or_text(response: aiohttp.ClientResponse) -> Any:

@@ -43,6 +43,7 @@ log = logging.getLogger("vidugate.vidu")
 
 OUT_OF_CREDITS_REST = 600.0
 LIST_PAGES = 20
+SUCCESS_DOCS = 10_000
 
 
 class ViduProvider:
@@ -155,6 +156,9 @@ class ViduProvider:
         active = status.state in (JobState.QUEUED, JobState.RUNNING)
         self.pool.track(account.id, job.upstream_id or "", active=active)
         if status.state is JobState.SUCCEEDED:
+            # Kept for fetch_result's links; bounded, as a stopped task never fetches.
+            if len(self._success) >= SUCCESS_DOCS:
+                self._success.pop(next(iter(self._success)))
             self._success[job.upstream_id or ""] = doc
         return status
 

@@ -1,0 +1,164 @@
+"""The vidu provider's pure mapping: bodies out, states and errors in."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from vidugate.domain.models import Mode
+from vidugate.domain.request import VideoFields, VideoRequest, build_request
+from vidugate.errors import (
+    UpstreamAuthError,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
+)
+from vidugate.providers.base import JobState
+from vidugate.providers.vidu.mapping import (
+    create_body,
+    error_for,
+    job_status,
+    result_urls,
+    task_error,
+)
+from vidugate.settings import DEFAULT_VIDU_MODEL_MAP
+
+
+def request(mode: Mode, count: int = 0, **fields: Any) -> VideoRequest:
+    values: dict[str, Any] = {"model": "viduq2-pro", "prompt": "p", **fields}
+    return build_request(VideoFields(**values), mode=mode, image_count=count).with_seed()
+
+
+def test_every_field_goes_upstream() -> None:
+    req = request(
+        Mode.IMAGE,
+        1,
+        duration=4,
+        resolution="1080p",
+        audio=True,
+        voice_id="v1",
+        is_rec=True,
+        seed=77,
+        watermark=True,
+        wm_position=1,
+        wm_url="https://example.com/wm.png",
+        meta_data='{"a": 1}',
+        movement_amplitude="large",
+        payload="the client's own",
+    )
+    body = create_body(
+        req,
+        task_id="video_X",
+        images=["data:image/png;base64,AAAA"],
+        model_map=DEFAULT_VIDU_MODEL_MAP,
+        callback_url="https://gw.example/v1/upstream/vidu/callback",
+    )
+    assert body == {
+        "model": "viduq2-pro",
+        "prompt": "p",
+        "images": ["data:image/png;base64,AAAA"],
+        "duration": 4,
+        "seed": 77,
+        "resolution": "1080p",
+        "bgm": False,
+        "audio": True,
+        "voice_id": "v1",
+        "is_rec": True,
+        "off_peak": False,
+        "watermark": True,
+        "wm_position": 1,
+        "wm_url": "https://example.com/wm.png",
+        "meta_data": '{"a": 1}',
+        "movement_amplitude": "large",
+        # Vidu's payload carries the gateway's marker; the client's payload stays here.
+        "payload": "vidugate:video_X",
+        "callback_url": "https://gw.example/v1/upstream/vidu/callback",
+    }
+
+
+@pytest.mark.parametrize(
+    ("mode", "count", "model", "upstream", "ratio"),
+    [
+        (Mode.TEXT, 0, "viduq2-pro", "viduq2", True),
+        (Mode.TEXT, 0, "viduq3-pro", "viduq3-pro", True),
+        (Mode.IMAGE, 1, "viduq2-turbo", "viduq2-turbo", False),
+        (Mode.START_END, 2, "viduq2-pro", "viduq2-pro", False),
+        (Mode.REFERENCE, 3, "viduq2", "viduq2", True),
+    ],
+)
+def test_model_map_and_aspect_ratio_per_endpoint(
+    mode: Mode, count: int, model: str, upstream: str, ratio: bool
+) -> None:
+    req = request(mode, count, model=model, duration=4)
+    body = create_body(
+        req, task_id="t", images=["x"] * count, model_map=DEFAULT_VIDU_MODEL_MAP, callback_url=None
+    )
+    assert body["model"] == upstream
+    assert ("aspect_ratio" in body) is ratio
+    assert "callback_url" not in body
+    assert ("images" in body) is (count > 0)
+
+
+def test_states_and_progress() -> None:
+    started = time.time() - 30
+    assert job_status({"state": "created"}, started, 60).state is JobState.QUEUED
+    queued = job_status({"state": "queueing"}, started, 60)
+    running = job_status({"state": "processing"}, started, 60)
+    assert queued.progress < running.progress < 100
+    late = job_status({"state": "processing"}, time.time() - 10_000, 60)
+    assert late.progress == 95  # never 100 before success
+    assert job_status({"state": "success"}, started, 60).state is JobState.SUCCEEDED
+    failed = job_status({"state": "failed", "err_code": "TaskPromptPolicyViolation"}, started, 60)
+    assert failed.state is JobState.FAILED
+    assert failed.error is not None
+    assert failed.error.code == "content_policy"
+    with pytest.raises(UpstreamUnavailableError):
+        job_status({"state": "sideways"}, started, 60)
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "kind", "code"),
+    [
+        (400, "FieldInvalid", UpstreamRejectedError, "upstream_invalid_request"),
+        (400, "TaskPromptPolicyViolation", UpstreamRejectedError, "content_policy"),
+        (400, "CreditInsufficient", UpstreamUnavailableError, "upstream_out_of_credits"),
+        (402, "CreditInsufficient", UpstreamUnavailableError, "upstream_out_of_credits"),
+        (401, "Unauthorized", UpstreamAuthError, "upstream_auth_error"),
+        (404, "TaskNotFound", UpstreamRejectedError, "upstream_task_not_found"),
+        (429, "QuotaExceeded", UpstreamUnavailableError, "upstream_throttled"),
+        (429, "TooManyRequests", UpstreamUnavailableError, "upstream_throttled"),
+        (429, "SystemThrottling", UpstreamUnavailableError, "upstream_throttled"),
+        (500, "InternalServiceFailure", UpstreamUnavailableError, "upstream_unavailable"),
+        (503, "", UpstreamUnavailableError, "upstream_unavailable"),
+    ],
+)
+def test_every_error_reason_is_mapped(status: int, reason: str, kind: type, code: str) -> None:
+    error = error_for(status, {"code": status, "reason": reason, "message": "m"}, retry_after=7)
+    assert type(error) is kind
+    assert error.code == code
+    assert reason in error.message
+    if code == "upstream_throttled":
+        assert error.retry_after == 7
+
+
+@pytest.mark.parametrize(
+    ("err_code", "words"),
+    [
+        ("TaskPromptPolicyViolation", "policy"),
+        ("AudioNotSupportedOffPeak", "audio=false"),
+        ("CreditInsufficient", "credits"),
+        ("InternalServiceFailure", "try again"),
+        ("SomethingNew", "SomethingNew"),
+        ("", "without a reason"),
+    ],
+)
+def test_failed_task_errors_say_what_to_do(err_code: str, words: str) -> None:
+    assert words in task_error(err_code).message
+
+
+def test_result_urls() -> None:
+    doc = {"creations": [{"url": "u", "cover_url": "c", "watermarked_url": ""}]}
+    assert result_urls(doc) == ("u", "c", None)
+    with pytest.raises(UpstreamUnavailableError):
+        result_urls({"creations": []})
