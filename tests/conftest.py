@@ -5,9 +5,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clusterlib import FIGURES
 from PIL import Image
 
+from dblib import drop_created
 from gatewaylib import Gateway
+
+
+@pytest.fixture(scope="session", autouse=True)
+def databases() -> Iterator[None]:
+    """Drops the run's PostgreSQL databases at the end (first set up, so last torn down)."""
+    yield
+    drop_created()
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +57,12 @@ def png_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("images") / "image.png"
     path.write_bytes(image_bytes())
     return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The reliability suite's figures, at the end of the run (docs/reliability.md keeps
+    a copy)."""
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import signal
@@ -17,6 +16,7 @@ from typing import Any
 import av
 import httpx
 
+from dblib import fresh_database_url, query, run_sync
 from vidugate.services.keys import KeyService
 from vidugate.store.db import open_database
 from vidugate.store.keys import KeyRepository
@@ -50,6 +50,12 @@ class Gateway:
     process: subprocess.Popen[str] | None = None
     key: str = ""
     log_path: Path | None = None
+    # A fresh database per gateway, on the backend the run is for (see dblib).
+    database_url: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            self.database_url = fresh_database_url(self.data_dir)
 
     @property
     def base_url(self) -> str:
@@ -61,6 +67,7 @@ class Gateway:
         env.update(
             {
                 "VIDUGATE_DATA_DIR": str(self.data_dir),
+                "VIDUGATE_DATABASE_URL": self.database_url,
                 "VIDUGATE_PORT": str(self.port),
                 "VIDUGATE_SECRET": SECRET,
                 "VIDUGATE_LOG_LEVEL": "info",
@@ -135,12 +142,15 @@ class Gateway:
         """A key made through the service, in-process (the CLI's own tests cover the CLI)."""
 
         async def create() -> str:
-            url = f"sqlite+aiosqlite:///{self.data_dir / 'vidugate.db'}"
-            async with open_database(url) as database:
+            async with open_database(self.database_url) as database:
                 _key, token = await KeyService(KeyRepository(database)).create(name)
             return token
 
-        return asyncio.run(create())
+        return run_sync(create())
+
+    def sql(self, statement: str, *args: Any) -> list[tuple[Any, ...]]:
+        """Rows straight from the gateway's database ($1-style parameters)."""
+        return run_sync(query(self.database_url, statement, *args))
 
     def client(self, key: str | None = None) -> httpx.Client:
         return httpx.Client(

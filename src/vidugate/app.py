@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from vidugate import __version__
-from vidugate.api import errors, health, inputs, upstream
+from vidugate.api import errors, health, inputs, limits, upstream
 from vidugate.api.middleware import RequestIdMiddleware, StatusFastLane
 from vidugate.api.openai import models as openai_models
 from vidugate.api.openai import videos as openai_videos
@@ -16,7 +16,7 @@ from vidugate.api.openai.render import RenderedVideos
 from vidugate.api.vidu import routes as vidu_routes
 from vidugate.logs import configure
 from vidugate.services.container import open_services
-from vidugate.settings import Settings
+from vidugate.settings import Role, Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,12 +39,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # of that (at most a minute) still hands out links with most of their life left.
     app.state.rendered_videos = RenderedVideos(min(60.0, settings.signed_url_ttl_seconds / 4))
     errors.install(app)
-    app.add_middleware(StatusFastLane, handler=openai_videos.retrieve_video)
+    if settings.role is not Role.WORKER:
+        app.add_middleware(StatusFastLane, handler=openai_videos.retrieve_video)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(limits.BodyLimits, settings=settings)
+    app.include_router(health.router)
+    if settings.role is Role.WORKER:
+        # A worker process answers health checks only: clients and upstream callbacks go
+        # to the API processes, so routing can never split a client between the two.
+        return app
     app.include_router(openai_videos.router)
     app.include_router(openai_models.router)
     app.include_router(vidu_routes.router)
-    app.include_router(health.router)
     app.include_router(inputs.router)
     app.include_router(upstream.router)
     return app

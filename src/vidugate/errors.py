@@ -4,6 +4,7 @@ surface renders them in its own envelope in exactly one place.
     VidugateError
      ├── InvalidRequestError        400 invalid_value / unknown_parameter / ...
      │    ├── PayloadTooLargeError  413 too_large
+     │    ├── RequestTimeoutError   408 request_timeout: the body stalled or took too long
      │    └── UnsupportedMediaError 415 unsupported_media_type
      ├── AuthenticationError        401 invalid_api_key
      ├── PermissionDeniedError      403 invalid_signature
@@ -13,6 +14,7 @@ surface renders them in its own envelope in exactly one place.
      ├── GoneError                  410 expired
      ├── RateLimitError             429 rate_limit_exceeded (retry_after)
      ├── ServiceUnavailableError    503 unavailable (retry_after)
+     │    └── DatabaseUnavailableError  503 database_unavailable: the database is away
      └── ProviderError              502 upstream_error
           ├── UpstreamRejectedError     the upstream refused the request
           ├── UpstreamAuthError         the upstream refused our credentials
@@ -55,6 +57,11 @@ class InvalidRequestError(VidugateError):
 class PayloadTooLargeError(InvalidRequestError):
     status = 413
     code = "too_large"
+
+
+class RequestTimeoutError(InvalidRequestError):
+    status = 408
+    code = "request_timeout"
 
 
 class UnsupportedMediaError(InvalidRequestError):
@@ -108,6 +115,21 @@ class ServiceUnavailableError(VidugateError):
     status = 503
     type = "api_error"
     code = "unavailable"
+
+
+class DatabaseUnavailableError(ServiceUnavailableError):
+    code = "database_unavailable"
+
+    def __init__(
+        self,
+        message: str = "The gateway's database cannot be reached just now. Try again shortly "
+        "(a create repeated with the same Idempotency-Key is never run twice).",
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = 2,
+    ) -> None:
+        super().__init__(message, param=param, code=code, retry_after=retry_after)
 
 
 class ProviderError(VidugateError):

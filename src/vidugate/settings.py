@@ -51,7 +51,13 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy async URL; default: SQLite at DATA_DIR/vidugate.db.",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///PATH or "
+        "postgresql+asyncpg://USER@HOST/DB; default: SQLite at DATA_DIR/vidugate.db.",
+    )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="PostgreSQL connections each process keeps (and as many more at peaks).",
     )
     public_base_url: str | None = Field(
         default=None,
@@ -65,6 +71,18 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `vidugate serve` binds.")
     port: int = Field(default=8000, description="Port `vidugate serve` binds.")
     role: Role = Field(default=Role.ALL, description="all: API and workers; api; worker.")
+    processes: int = Field(
+        default=1,
+        ge=1,
+        description="Gateway processes `vidugate serve` starts on one port (PostgreSQL "
+        "for more than one; each runs the role).",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="On SIGTERM, how long running task steps may finish before they are "
+        "handed back to be resumed by another worker.",
+    )
     log_level: str = Field(default="info", description="Log level (debug, info, warning).")
     provider: str = Field(default="sandbox", description="Provider that runs new tasks.")
     status_dialect: StatusDialect = Field(
@@ -121,6 +139,16 @@ class Settings(BaseSettings):
     )
     fetch_timeout_seconds: float = Field(
         default=20.0, gt=0, description="Whole-fetch time limit for image and watermark URLs."
+    )
+    body_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a request body may take to arrive in full (then 408).",
+    )
+    body_stall_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a request body may send nothing before it is cut off (408).",
     )
 
     vidu_api_key: SecretStr | None = Field(

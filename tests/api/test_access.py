@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import sqlite3
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -66,8 +65,7 @@ def test_revoked_key_is_refused(gateway: Gateway) -> None:
 
 def test_keys_are_stored_only_as_hashes(gateway: Gateway) -> None:
     key = gateway.new_key("hashed")
-    with sqlite3.connect(gateway.data_dir / "vidugate.db") as db:
-        rows = db.execute("SELECT * FROM api_keys").fetchall()
+    rows = gateway.sql("SELECT * FROM api_keys")
     cells = [str(cell) for row in rows for cell in row]
     assert not any(key in cell for cell in cells)
     assert hashlib.sha256(key.encode()).hexdigest() in cells

@@ -106,7 +106,9 @@ def test_a_refused_callback_is_retried_until_200() -> None:
 
 
 def test_a_callback_refused_four_times_is_given_up() -> None:
-    with CallbackReceiver(statuses=[500] * 10) as receiver, run_emulator(fast_config()) as emu:
+    # Queued long enough that failing it is its only state change (processing calls back too).
+    config = fast_config(queue_seconds=30.0)
+    with CallbackReceiver(statuses=[500] * 10) as receiver, run_emulator(config) as emu:
         task_id = create_ok(emu.client(), callback_url=f"{receiver.url}/cb")["task_id"]
         emu.admin("POST", f"/tasks/{task_id}/fail")
         receiver.wait_for(4)

@@ -67,6 +67,33 @@ def test_latency_holds_the_answer_not_the_work() -> None:
         assert task["payload"] == "gave-up"  # made at once, though never answered
 
 
+def test_slow_holds_back_a_share_of_answers_after_the_work() -> None:
+    config = fast_config()
+    config.faults.slow = 0.5
+    config.faults.slow_seconds = 1.0
+    with run_emulator(config) as emu:
+        impatient = emu.client()
+        impatient.timeout = httpx.Timeout(0.5)
+        outcomes = []
+        for index in range(12):
+            try:
+                outcomes.append(create(impatient, payload=f"slow-{index}").status_code)
+            except httpx.ReadTimeout:
+                outcomes.append(0)
+        slow = emu.stats()["faults"]["slow"]
+        assert outcomes.count(0) == slow  # exactly the rolled answers missed the time limit
+        assert 0 < slow < 12
+        # Every create was made, answered in time or not: the work is never held back.
+        payloads = {t["payload"] for t in emu.admin("GET", "/tasks")["tasks"]}
+        assert payloads == {f"slow-{index}" for index in range(12)}
+        emu.admin("POST", "/faults", {"slow": 0.0})
+        assert create(impatient).status_code == 200
+        assert emu.admin("GET", "/faults")["slow_seconds"] == 1.0
+        with httpx.Client(base_url=emu.base_url) as admin:
+            refused = admin.post("/_emulator/faults", json={"slow_seconds": -1})
+            assert_vidu_error(refused, 400, "FieldInvalid", "slow_seconds")
+
+
 def test_a_lost_create_closes_the_connection_but_the_task_exists() -> None:
     with run_emulator(fast_config()) as emu:
         client = emu.client()

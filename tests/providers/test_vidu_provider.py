@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import sqlite3
 import time
 from pathlib import Path
 
@@ -98,7 +97,8 @@ def test_accounts_fail_over_and_tasks_stay_pinned(tmp_path: Path) -> None:
                 ).json()["id"]
                 for i in range(12)
             ]
-            assert all(wait_final(client, i)["status"] == "completed" for i in ids)
+            finals = [wait_final(client, i) for i in ids]
+            assert all(f["status"] == "completed" for f in finals), finals
         accounts = {upstream_of(emulator, i)[0]["account"] for i in ids}
         # The refused key is disabled, the poor one is exhausted after its one task.
         assert accounts <= {KEY_A, KEY_B, "poor"}
@@ -174,11 +174,8 @@ def test_killed_between_submit_and_record_makes_exactly_one_upstream_task(
 
 
 def intent_recorded(gateway: Gateway, video_id: str) -> bool:
-    with sqlite3.connect(gateway.data_dir / "vidugate.db") as db:
-        row = db.execute(
-            "SELECT upstream_account, upstream_id FROM tasks WHERE id = ?", (video_id,)
-        ).fetchone()
-    return row is not None and row[0] is not None and row[1] is None
+    rows = gateway.sql("SELECT upstream_account, upstream_id FROM tasks WHERE id = $1", video_id)
+    return bool(rows) and rows[0][0] is not None and rows[0][1] is None
 
 
 def test_results_are_kept_after_the_upstream_links_expire(tmp_path: Path) -> None:

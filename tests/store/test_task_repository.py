@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from dblib import fresh_database_url
 from vidugate.domain.models import Mode
 from vidugate.domain.request import VideoFields, build_request
 from vidugate.domain.tasks import Surface, TaskStatus, VideoTask, new_id
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.asyncio
 
 @pytest_asyncio.fixture
 async def repo(tmp_path: Path) -> AsyncIterator[TaskRepository]:
-    async with open_database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}") as database:
+    async with open_database(fresh_database_url(tmp_path)) as database:
         yield TaskRepository(database)
 
 
@@ -82,13 +83,17 @@ async def test_release_many_sets_next_time_and_progress(repo: TaskRepository) ->
     assert sorted(t.id for t in due) == sorted([tasks[0].id, tasks[2].id])
 
 
-async def test_a_poke_during_the_lease_wins_over_the_next_time(repo: TaskRepository) -> None:
+@pytest.mark.parametrize("next_at", [1000.0, None], ids=["later", "never"])
+async def test_a_poke_during_the_lease_wins_over_the_next_time(
+    repo: TaskRepository, next_at: float | None
+) -> None:
     task = a_task()
     await repo.insert(task)
     claimed_at = time.time()
     await repo.claim_due("w", now=claimed_at, lease_until=claimed_at + 10, limit=1)
-    assert await repo.poke(task.id)
-    await repo.release_many("w", [Release(task.id, claimed_at + 1000, None)])
+    assert await repo.poke(task.id)  # e.g. a cancel while the step ran, even its last one
+    later = None if next_at is None else claimed_at + next_at
+    await repo.release_many("w", [Release(task.id, later, None)])
     now = time.time()
     assert [t.id for t in await repo.claim_due("w", now=now, lease_until=now + 10, limit=1)] == [
         task.id
@@ -141,3 +146,21 @@ async def test_urgent_tasks_are_claimed_before_overdue_ones(repo: TaskRepository
     await repo.insert(new)
     first = await repo.claim_due("w", now=now + 1, lease_until=now + 20, limit=2)
     assert sorted(t.id for t in first) == sorted([old[2].id, new.id])
+
+
+async def test_a_held_task_is_claimed_only_by_its_holder(repo: TaskRepository) -> None:
+    task = a_task()
+    await repo.insert(task)
+    now = time.time()
+    await repo.claim_due("w1", now=now, lease_until=now + 10, limit=10)
+    # The job lives in w1's memory (a sandbox render): w1 keeps the task between looks.
+    await repo.release_many("w1", [Release(task.id, now + 1, keep_lease=True)], hold_seconds=10)
+    later = now + 2
+    assert await repo.claim_due("w2", now=later, lease_until=later + 10, limit=10) == []
+    mine = await repo.claim_due("w1", now=later, lease_until=later + 10, limit=10)
+    assert [t.id for t in mine] == [task.id]
+    await repo.release_many("w1", [Release(task.id, later + 1, keep_lease=True)], hold_seconds=10)
+    # Once w1 is gone (its hold released, or run out), anyone may take it.
+    assert await repo.release_owners(["w1"]) == 1
+    taken = await repo.claim_due("w2", now=later + 2, lease_until=later + 12, limit=10)
+    assert [t.id for t in taken] == [task.id]

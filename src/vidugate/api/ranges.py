@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterable, AsyncIterator
 
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
+from vidugate.errors import GoneError
 from vidugate.storage.base import Storage
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -59,4 +62,43 @@ def stream_file(
         headers["content-range"] = f"bytes {start}-{end}/{size}"
     headers["content-length"] = str(end - start + 1)
     body = storage.read_range(key, start, end)
-    return StreamingResponse(body, status_code=status, media_type=media_type, headers=headers)
+    return _OpenedFirst(
+        body, status_code=status, media_type=media_type, headers=headers, filename=filename
+    )
+
+
+class _OpenedFirst(StreamingResponse):
+    """Takes the first chunk (so opens the file) before the status line goes out. A file
+    removed between the lookup and the answer (a delete, on any process, racing a download)
+    is then a clean 410 in the surface's envelope, not a promised Content-Length followed by
+    a closed connection and a traceback. Once open, the file streams whole even if it is
+    removed meanwhile: an open file stays readable."""
+
+    def __init__(
+        self,
+        body: AsyncIterable[bytes],
+        *,
+        status_code: int,
+        media_type: str,
+        headers: dict[str, str],
+        filename: str,
+    ) -> None:
+        super().__init__(body, status_code=status_code, media_type=media_type, headers=headers)
+        self.filename = filename
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        chunks = aiter(self.body_iterator)
+        try:
+            first = await anext(chunks, b"")
+        except FileNotFoundError:
+            raise GoneError(f"{self.filename} is no longer stored.") from None
+        self.body_iterator = _after(first, chunks)
+        await super().__call__(scope, receive, send)
+
+
+async def _after(
+    first: str | bytes | memoryview, rest: AsyncIterator[str | bytes | memoryview]
+) -> AsyncIterator[str | bytes | memoryview]:
+    yield first
+    async for chunk in rest:
+        yield chunk

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -76,6 +77,13 @@ class VideoTask:
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_TASK_ID = re.compile(r"^video_[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def is_task_id(value: str) -> bool:
+    """Whether value can be a task id at all: anything else is unknown without a lookup
+    (and never reaches the database, which may not even hold such text, e.g. a NUL)."""
+    return _TASK_ID.match(value) is not None
 
 
 def new_id(prefix: str) -> str:

@@ -15,13 +15,15 @@ from pathlib import Path
 
 RESULT_MODES = ("render", "fixed")
 
-# Fields of Faults that are probabilities (0..1); `latency` is seconds, `seed` an int.
+# Fields of Faults that are probabilities (0..1); `latency` and `slow_seconds` are seconds,
+# `seed` an int.
 PROBABILITIES = (
     "error_5xx",
     "throttle_429",
     "lost_create",
     "drop_callback",
     "fail_task",
+    "slow",
 )
 
 # EmulatorConfig fields that POST /_emulator/config may change (timings and delivery knobs).
@@ -46,6 +48,8 @@ class Faults:
     error_5xx: float = 0.0  # 500/502/503 InternalServiceFailure before doing anything
     throttle_429: float = 0.0  # 429 TooManyRequests / SystemThrottling with Retry-After
     latency: float = 0.0  # seconds added to every /ent/v2 answer
+    slow: float = 0.0  # an /ent/v2 answer held back a further slow_seconds (a client timeout)
+    slow_seconds: float = 0.0
     lost_create: float = 0.0  # task made and charged, then the connection closed unanswered
     drop_callback: float = 0.0  # a callback delivery silently never sent
     fail_task: float = 0.0  # decided at creation: the task ends failed with fail_err_code
@@ -87,8 +91,8 @@ def check_config(config: EmulatorConfig) -> None:
     for name in PROBABILITIES:
         if not 0.0 <= getattr(config.faults, name) <= 1.0:
             raise ValueError(f"faults.{name} must be a probability between 0 and 1")
-    if config.faults.latency < 0:
-        raise ValueError("faults.latency must not be negative")
+    if config.faults.latency < 0 or config.faults.slow_seconds < 0:
+        raise ValueError("faults.latency and faults.slow_seconds must not be negative")
     for key, credits in config.accounts.items():
         if not key or credits < 0:
             raise ValueError("accounts need a non-empty key and non-negative credits")

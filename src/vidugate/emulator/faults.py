@@ -1,4 +1,5 @@
-"""Fault injection at the HTTP edge: latency, 5xx, 429, and the lost create answer.
+"""Fault injection at the HTTP edge: latency, slow answers, 5xx, 429, and the lost create
+answer.
 
 `FaultMiddleware` is a pure ASGI middleware (no BaseHTTPMiddleware: that would cost every
 status poll a task switch) in front of the /ent/v2 surface only; admin and result routes
@@ -8,7 +9,9 @@ are never faulted, so tests can always look at what happened. Per request: a rol
 refusals happen before authentication or any other work, like a front proxy's would.
 `latency` holds every answer back that many seconds *after* the work is done: the body is
 read and the task made at once, so a client that gives up (or dies) while waiting leaves a
-task behind, exactly the case the gateway's lost-create recovery has to handle.
+task behind, exactly the case the gateway's lost-create recovery has to handle. `slow` does
+the same to a random share of answers (held `slow_seconds` more), so a client's own time
+limit strikes now and then amid normal traffic, which one global latency cannot show.
 
 A lost create (`lost_create`) is decided by the create route after the task exists and its
 credits are taken; it answers `LostAnswer`, which closes the TCP connection without writing a
@@ -48,6 +51,9 @@ class FaultMiddleware:
         latency = emulator.config.faults.latency
         if latency > 0:
             emulator.stats.faults["latency"] += 1
+        if emulator.roll("slow"):
+            latency += emulator.config.faults.slow_seconds
+        if latency > 0:
             send = _delayed(send, latency)
         refusal: Response | None = None
         if emulator.roll("error_5xx"):

@@ -76,6 +76,9 @@ class ResultFiles:
 class Provider(Protocol):
     id: str
     poll_interval: float  # seconds between status calls for a running job
+    # True when a job lives in the memory of the process that submitted it (the sandbox's
+    # renders): only that process can follow it, so it keeps the task's lease between looks.
+    jobs_in_process: bool
 
     async def submit(self, job: ProviderJob, record_intent: RecordIntent) -> Submission:
         """Send the create. Raises UpstreamOutcomeUnknownError when it may have been
@@ -111,12 +114,23 @@ class AccountStates(Protocol):
     async def save(self, state: AccountState) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SignedCallback:
+    """A callback whose signature checked out. Its nonce must still be recorded as used
+    (in the shared store, so a replay to another process is refused too) until keep_until,
+    after which its Date alone refuses it."""
+
+    account: str
+    nonce: str
+    keep_until: float
+
+
 @runtime_checkable
 class CallbackReceiver(Protocol):
     """A provider whose upstream announces state changes by signed callbacks."""
 
     def verify_callback(
         self, method: str, path: str, query: str, headers: Mapping[str, str]
-    ) -> str:
-        """The account that signed this callback; raises PermissionDeniedError if none."""
+    ) -> SignedCallback:
+        """Who signed this callback; raises PermissionDeniedError if no account did."""
         ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import secrets
 import shutil
 import signal
 from dataclasses import dataclass, field
@@ -59,11 +60,13 @@ class _Job:
 class SandboxProvider:
     id = "sandbox"
     poll_interval = 0.25
+    jobs_in_process = True
 
     def __init__(self, work_dir: Path, *, concurrency: int, pace: float) -> None:
         # Children fork from a server that has already imported the renderer: ~ms per start.
         _CTX.set_forkserver_preload(["vidugate.media.render"])
         self.work_dir = work_dir / "sandbox"
+        self._instance = secrets.token_hex(4)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.pace = pace
         self._slots = asyncio.Semaphore(concurrency)
@@ -95,7 +98,10 @@ class SandboxProvider:
 
     def _start(self, job: ProviderJob) -> _Job:
         upstream_id = "sbx_" + job.task_id
-        running = _Job(id=upstream_id, spec=self._spec(job), dir=self.work_dir / upstream_id)
+        # This process's own directory: processes sharing the data directory may render the
+        # same task at once (one whose lease ran out, and the one that took over).
+        folder = self.work_dir / f"{upstream_id}.{self._instance}"
+        running = _Job(id=upstream_id, spec=self._spec(job), dir=folder)
         self._jobs[upstream_id] = running
         running.runner = asyncio.create_task(self._run(running), name=f"render {upstream_id}")
         return running

@@ -13,21 +13,25 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from vidugate.domain.tasks import TaskStatus, VideoTask
+from vidugate.domain.tasks import TaskStatus, VideoTask, is_task_id
 from vidugate.store.tasks import TaskRepository
 
 ACTIVE_TTL = 0.5
-TERMINAL_TTL = 60.0
+# A finished task changes again only by a delete or its files expiring. One process sees
+# its own; where other processes share the database (PostgreSQL), trust it only briefly.
+TERMINAL_TTL_ALONE = 60.0
+TERMINAL_TTL_SHARED = 1.0
 LIMIT = 20_000
 
 
 class CachedTasks:
-    def __init__(self, repo: TaskRepository) -> None:
+    def __init__(self, repo: TaskRepository, *, shared: bool) -> None:
         self.repo = repo
+        self.terminal_ttl = TERMINAL_TTL_SHARED if shared else TERMINAL_TTL_ALONE
         self._entries: OrderedDict[str, tuple[VideoTask, float]] = OrderedDict()
 
     def remember(self, task: VideoTask) -> VideoTask:
-        ttl = TERMINAL_TTL if task.status.terminal else ACTIVE_TTL
+        ttl = self.terminal_ttl if task.status.terminal else ACTIVE_TTL
         self._entries[task.id] = (task, time.monotonic() + ttl)
         self._entries.move_to_end(task.id)
         if len(self._entries) > LIMIT:
@@ -45,6 +49,8 @@ class CachedTasks:
         self._entries.pop(task_id, None)
 
     async def get(self, task_id: str) -> VideoTask | None:
+        if not is_task_id(task_id):
+            return None
         entry = self._entries.get(task_id)
         if entry is not None and entry[1] > time.monotonic():
             return entry[0]

@@ -7,9 +7,10 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 
-from vidugate.errors import InvalidRequestError, NotFoundError
+from vidugate.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 from vidugate.providers.base import CallbackReceiver, Provider
 from vidugate.services.cached_tasks import CachedTasks
+from vidugate.store.nonces import NonceRepository
 
 log = logging.getLogger("vidugate.callbacks")
 
@@ -18,10 +19,15 @@ MERELY_RUNNING = frozenset({"created", "queueing", "processing"})
 
 class CallbackService:
     def __init__(
-        self, tasks: CachedTasks, providers: dict[str, Provider], wake_worker: Callable[[], None]
+        self,
+        tasks: CachedTasks,
+        providers: dict[str, Provider],
+        nonces: NonceRepository,
+        wake_worker: Callable[[], None],
     ) -> None:
         self.tasks = tasks
         self.providers = providers
+        self.nonces = nonces
         self.wake_worker = wake_worker
 
     async def receive(
@@ -38,7 +44,7 @@ class CallbackService:
         provider = self.providers.get(provider_id)
         if not isinstance(provider, CallbackReceiver):
             raise NotFoundError(f"No callbacks are taken for {provider_id!r}.")
-        account = provider.verify_callback(method, path, query, headers)
+        signed = provider.verify_callback(method, path, query, headers)
         try:
             doc = json.loads(body)
             upstream_id = str(doc.get("id") or doc.get("task_id") or "")
@@ -49,9 +55,17 @@ class CallbackService:
             # Nothing for the client to fetch yet; the regular poll will show it. Looking now
             # would double the work of a busy gateway for a progress number.
             return False
-        task_id = (
-            await self.tasks.repo.find_by_upstream(account, upstream_id) if upstream_id else None
-        )
+        # Only callbacks that would act are worth a write to the shared nonce store.
+        if not await self.nonces.use(f"{provider_id}:{signed.nonce}", signed.keep_until):
+            raise PermissionDeniedError(
+                "Callback refused: this nonce was already used (a replay).",
+                code="invalid_signature",
+            )
+        account = signed.account
+        # Upstream ids are short printable tokens; anything else cannot be one of ours (and a
+        # NUL is text PostgreSQL cannot even compare).
+        known = upstream_id.isprintable() and 0 < len(upstream_id) <= 128
+        task_id = await self.tasks.repo.find_by_upstream(account, upstream_id) if known else None
         if task_id is None:
             log.info("callback.unknown_task account=%s upstream_id=%s", account, upstream_id)
             return False

@@ -23,6 +23,7 @@ from vidugate.storage.local import LocalStorage
 from vidugate.store.accounts import AccountRepository
 from vidugate.store.db import Database, open_database
 from vidugate.store.keys import KeyRepository
+from vidugate.store.nonces import NonceRepository
 from vidugate.store.tasks import TaskRepository
 from vidugate.workers.runner import Worker
 from vidugate.workers.sweeper import Sweeper
@@ -54,9 +55,13 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
         timeout=settings.fetch_timeout_seconds,
     )
     async with contextlib.AsyncExitStack() as stack:
-        database = await stack.enter_async_context(open_database(settings.resolved_database_url))
+        database = await stack.enter_async_context(
+            open_database(settings.resolved_database_url, settings.database_pool_size)
+        )
         repo = TaskRepository(database)
-        tasks = CachedTasks(repo)
+        # SQLite with one process is the only set-up where no other process writes tasks.
+        shared = not database.group_commit or settings.processes > 1
+        tasks = CachedTasks(repo, shared=shared)
         fetcher = await stack.enter_async_context(UrlFetcher(fetch_policy))
         signer = UrlSigner(settings.signing_key(), settings.signed_url_ttl_seconds)
         providers = build_providers(
@@ -83,8 +88,9 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
                 repo,
                 concurrency=settings.worker_concurrency,
                 lease_seconds=settings.lease_seconds,
+                shutdown_grace=settings.shutdown_grace_seconds,
             )
-            sweeper = Sweeper(tasks, storage)
+            sweeper = Sweeper(tasks, storage, NonceRepository(database))
         videos = VideoService(
             tasks,
             ImageIngest(storage, fetcher, settings.work_dir, max_bytes=settings.max_image_bytes),
@@ -106,7 +112,9 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
             lifecycle=lifecycle,
             providers=providers,
             signer=signer,
-            callbacks=CallbackService(tasks, providers, videos.wake_worker),
+            callbacks=CallbackService(
+                tasks, providers, NonceRepository(database), videos.wake_worker
+            ),
             worker=worker,
             sweeper=sweeper,
         )

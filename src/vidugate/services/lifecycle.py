@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vidugate.domain.tasks import ACTIVE, TaskStatus, VideoTask
-from vidugate.errors import ProviderError, UpstreamUnavailableError
+from vidugate.errors import DatabaseUnavailableError, ProviderError, UpstreamUnavailableError
 from vidugate.providers.base import JobState, Provider, ProviderJob
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.results import ResultKeeper, result_prefix
@@ -32,6 +32,7 @@ from vidugate.storage.base import Storage
 log = logging.getLogger("vidugate.lifecycle")
 
 MAX_BACKOFF = 60.0
+DATABASE_RETRY_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class Next:
 
     at: float | None  # when to look again; None: never
     progress: int | None = None  # a higher progress to record
+    keep_lease: bool = False  # only this process can follow the job: hold on to the task
 
 
 def input_prefix(task_id: str) -> str:
@@ -111,8 +113,13 @@ class TaskLifecycle:
         try:
             job = await self.job(task)
             if task.upstream_id is None:
-                return Next(await self.submitter.submit(task, owner, provider, job))
-            return await self._follow(task, owner, provider, job)
+                outcome = Next(await self.submitter.submit(task, owner, provider, job))
+            else:
+                outcome = await self._follow(task, owner, provider, job)
+            if provider.jobs_in_process and outcome.at is not None:
+                # Another process would not know the job and would start it over.
+                outcome = replace(outcome, keep_lease=True)
+            return outcome
         except UpstreamUnavailableError as exc:
             return Next(await self._retry_later(task, owner, exc.retry_after, exc.message))
         except ProviderError as exc:
@@ -126,6 +133,12 @@ class TaskLifecycle:
         status = await provider.status(job)
         now = time.time()
         if status.state in (JobState.QUEUED, JobState.RUNNING):
+            if task.attempts:
+                # `attempts` counts consecutive failed looks: this one worked, so the run
+                # is over. Otherwise every blip in a long task's life adds up, and a late
+                # one waits out the back-off of all before it (and counts against the
+                # result copy's `result_attempts` once the video is made).
+                await self.tasks.update(task.id, owner=owner, values={"attempts": 0})
             progress = max(task.progress, min(99, status.progress))
             return Next(
                 now + provider.poll_interval, progress if progress > task.progress else None
@@ -192,12 +205,18 @@ class TaskLifecycle:
     async def step_failed(self, task: VideoTask, owner: str, exc: BaseException) -> float:
         """A step raised something unexpected (a bug or a broken disk): look again later;
         the deadline still ends the task if it never recovers."""
+        if isinstance(exc, DatabaseUnavailableError):
+            # Not the task's fault, and nothing could be recorded anyway: look again soon.
+            log.warning("task.step_deferred task_id=%s reason=database_unavailable", task.id)
+            return time.time() + DATABASE_RETRY_SECONDS
         log.exception("task.step_error task_id=%s", task.id, exc_info=exc)
         attempts = await self._bump_attempts(task, owner)
         return time.time() + backoff(attempts)
 
     async def _clean_up_after_stop(self, task: VideoTask, provider: Provider) -> None:
         """A stopped task: take back its upstream job and drop what it no longer needs."""
+        if task.status is TaskStatus.COMPLETED and task.deleted_at is None:
+            return  # poked while it completed: nothing to take back, everything to keep
         if task.upstream_id is not None or task.status is TaskStatus.CANCELLED:
             try:
                 outcome = await provider.cancel(await self.job(task))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import shutil
 import time
 from pathlib import Path
@@ -32,10 +33,15 @@ class ResultKeeper:
         self.retention_seconds = retention_seconds
 
     async def keep(self, task: VideoTask, owner: str, provider: Provider, job: ProviderJob) -> None:
-        scratch = self.work_dir / task.id
+        # Each attempt has its own scratch and its own stored copy: a worker whose lease ran
+        # out may still be finishing the task that another has completed, and what it does
+        # must not touch the winner's files (processes may share the data directory).
+        attempt = secrets.token_hex(6)
+        scratch = self.work_dir / f"{task.id}.{attempt}"
+        prefix = f"{result_prefix(task.id)}/{attempt}"
         try:
             files = await provider.fetch_result(job, scratch)
-            keys = await self._store(task.id, files)
+            keys = await self._store(prefix, files)
         finally:
             await asyncio.to_thread(shutil.rmtree, scratch, True)
         now = time.time()
@@ -53,13 +59,22 @@ class ResultKeeper:
             },
         )
         if updated is None:
-            # Cancelled or deleted meanwhile: what was stored must not outlive it.
-            await self.storage.delete_prefix(result_prefix(task.id))
+            # Cancelled, deleted or finished by another worker meanwhile: this copy is no one's.
+            await self.storage.delete_prefix(prefix)
+            current = await self.tasks.get(task.id)
+            if current is None or (
+                current.status.terminal
+                and (current.status is not TaskStatus.COMPLETED or current.deleted_at is not None)
+            ):
+                # A stop won. Storing this copy may have re-made the task's result folder
+                # after the stop removed it, and no clean-up step comes after this one (its
+                # "never again" hand-back outranks the stop's poke): remove it here, by the
+                # clean-up step's own rule.
+                await self.storage.delete_prefix(result_prefix(task.id))
             return
         log.info("task.completed task_id=%s", task.id)
 
-    async def _store(self, task_id: str, files: ResultFiles) -> dict[str, str | None]:
-        prefix = result_prefix(task_id)
+    async def _store(self, prefix: str, files: ResultFiles) -> dict[str, str | None]:
         keys: dict[str, str | None] = {
             "video_key": f"{prefix}/video.mp4",
             "thumbnail_key": None,

@@ -18,8 +18,8 @@ from vidugate.domain.request import (
     build_request,
     check_start_end_shapes,
 )
-from vidugate.domain.tasks import ACTIVE, Surface, TaskStatus, VideoTask, new_id
-from vidugate.errors import ConflictError, NotFoundError
+from vidugate.domain.tasks import ACTIVE, Surface, TaskStatus, VideoTask, is_task_id, new_id
+from vidugate.errors import ConflictError, InvalidRequestError, NotFoundError
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.images import ImageIngest, ImageSource, StoredImage
 from vidugate.services.lifecycle import input_prefix, result_prefix
@@ -182,6 +182,10 @@ class VideoService:
     async def list(
         self, key: ApiKey, *, after: str | None, limit: int, newest_first: bool
     ) -> tuple[list[VideoTask], bool]:
+        if after is not None and not is_task_id(after):
+            raise InvalidRequestError(
+                "after: must be the id of a video from an earlier page (video_...).", param="after"
+            )
         page = await self.tasks.repo.list_for_key(
             key.id, after=after, limit=limit + 1, newest_first=newest_first
         )

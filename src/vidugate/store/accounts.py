@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vidugate.domain.accounts import AccountHealth, AccountState
-from vidugate.store.db import Database
+from vidugate.store.db import Database, dialect_insert
 from vidugate.store.tables import UpstreamAccountRow
 
 A = cast(Table, UpstreamAccountRow.__table__)
@@ -35,17 +35,17 @@ class AccountRepository:
         ]
 
     async def save(self, state: AccountState) -> None:
-        async def replace(conn: AsyncConnection) -> None:
-            await conn.execute(delete(A).where(A.c.id == state.id))
-            await conn.execute(
-                insert(A).values(
-                    id=state.id,
-                    provider=state.provider,
-                    state=state.health.value,
-                    reason=state.reason,
-                    until=state.until,
-                    updated_at=state.updated_at,
-                )
-            )
+        values = {
+            "provider": state.provider,
+            "state": state.health.value,
+            "reason": state.reason,
+            "until": state.until,
+            "updated_at": state.updated_at,
+        }
 
-        await self.db.write(replace)
+        async def upsert(conn: AsyncConnection) -> None:
+            # One statement: two processes saving the same account at once both succeed.
+            stmt = dialect_insert(conn, A).values(id=state.id, **values)
+            await conn.execute(stmt.on_conflict_do_update(index_elements=[A.c.id], set_=values))
+
+        await self.db.write(upsert)

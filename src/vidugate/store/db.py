@@ -1,4 +1,5 @@
-"""Engine creation and migrations."""
+"""Engine creation, migrations, and the one place database failures are translated: a
+database that cannot be reached is DatabaseUnavailableError (503, Retry-After) to callers."""
 
 from __future__ import annotations
 
@@ -10,12 +11,20 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Executable, Row, event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import Executable, Row, Table, event, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from vidugate.errors import DatabaseUnavailableError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MAX_BATCH = 500
+# Any fixed number: every process migrating at start takes this lock, so one migrates and
+# the others find the schema current.
+MIGRATION_LOCK = 0x76696475
 
 T = TypeVar("T")
 WriteFn = Callable[[AsyncConnection], Awaitable[T]]
@@ -25,7 +34,32 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str) -> AsyncEngine:
+def dialect_insert(conn: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """INSERT of the connection's dialect, for ON CONFLICT clauses (SQLite and PostgreSQL
+    spell them the same)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """A failure to reach the database (down, restarting, pool exhausted, SQLite busy past
+    its timeout), as opposed to a statement the database refused."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        # PostgreSQL's classes: 08 connection exception, 53 insufficient resources (too many
+        # connections), 57P0x shutting down / starting up.
+        state = _sqlstate(exc) or ""
+        if state.startswith(("08", "53", "57P0")):
+            return True
+    return isinstance(
+        exc,
+        sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError | OSError,
+    )
+
+
+def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     if is_sqlite(url):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -33,7 +67,11 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=8)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping: it would cost a round trip on every status read. A connection found dead
+    # invalidates the pool instead, so one request answers 503 and the next reconnects.
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=10, pool_recycle=1800
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -53,9 +91,44 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+async def ensure_database(url: str) -> None:
+    """Create a PostgreSQL database that does not exist yet (SQLite makes its file itself),
+    so pointing the gateway at a server is all the set-up there is."""
+    if is_sqlite(url):
+        return
+    probe = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with probe.connect():
+            return
+    except sa_exc.DBAPIError as exc:
+        if _sqlstate(exc) != "3D000":  # anything but "no such database" is the caller's
+            raise
+    finally:
+        await probe.dispose()
+    target = make_url(url)
+    server = create_async_engine(
+        target.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with server.connect() as conn:
+            name = target.database or ""
+            await conn.execute(text(f'CREATE DATABASE "{name.replace(chr(34), chr(34) * 2)}"'))
+    except sa_exc.DBAPIError as exc:
+        if _sqlstate(exc) != "42P04":  # another process created it first
+            raise
+    finally:
+        await server.dispose()
+
+
+def _sqlstate(exc: sa_exc.DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+
+
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision (what `vidugate migrate` and start-up run)."""
     async with engine.begin() as conn:
+        if not is_sqlite(str(engine.url)):
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_upgrade, str(engine.url.render_as_string(hide_password=False)))
 
 
@@ -75,23 +148,28 @@ class Database:
     failing write fails. PostgreSQL takes concurrent writers: there each write is its own
     transaction, at once."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, pool_size)
         self.group_commit = is_sqlite(url)
         self._queue: list[tuple[WriteFn[Any], asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
 
     async def write(self, fn: WriteFn[T]) -> T:
         """Run fn(conn) in a write transaction (shared with other writes on SQLite)."""
-        if not self.group_commit:
-            async with self.engine.begin() as conn:
-                return await fn(conn)
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append((fn, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain(), name="vidugate db writer")
-        return await future
+        try:
+            if not self.group_commit:
+                async with self.engine.begin() as conn:
+                    return await fn(conn)
+            future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+            self._queue.append((fn, future))
+            if self._writer is None or self._writer.done():
+                self._writer = asyncio.create_task(self._drain(), name="vidugate db writer")
+            return await future
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise DatabaseUnavailableError() from exc
+            raise
 
     async def _drain(self) -> None:
         while self._queue:
@@ -137,8 +215,15 @@ class Database:
 
         return await self.write(execute)
 
-    def read(self) -> AsyncConnection:
-        return self.engine.connect()
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise DatabaseUnavailableError() from exc
+            raise
 
     async def ping(self) -> None:
         async with self.read() as conn:
@@ -152,9 +237,10 @@ class Database:
 
 
 @contextlib.asynccontextmanager
-async def open_database(url: str) -> AsyncIterator[Database]:
+async def open_database(url: str, pool_size: int = 10) -> AsyncIterator[Database]:
     """A migrated database, disposed of on exit."""
-    database = Database(url)
+    await ensure_database(url)
+    database = Database(url, pool_size)
     try:
         await migrate(database.engine)
         yield database

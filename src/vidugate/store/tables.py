@@ -86,3 +86,13 @@ class UpstreamAccountRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     until: Mapped[float | None] = mapped_column(Float, default=None)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class CallbackNonceRow(Base):
+    """Nonces of accepted upstream callbacks, until their Date can no longer pass the skew
+    check: a replay is refused whichever process it reaches."""
+
+    __tablename__ = "callback_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(200), primary_key=True)
+    keep_until: Mapped[float] = mapped_column(Float, index=True)

@@ -11,7 +11,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, Text, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Float,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import cast as cast_to
 from sqlalchemy.exc import IntegrityError
 
@@ -39,6 +55,14 @@ class Release:
     task_id: str
     next_at: float | None
     progress: int | None = None
+    keep_lease: bool = False  # held for this owner alone until its next look (+ a lease)
+
+
+def held(owner: str) -> str:
+    """The lease owner of a task an owner holds between looks: not in its hands now (so
+    not renewed, nor due for it until next_poll_at), but no other worker may take it until
+    the hold runs out."""
+    return f"held:{owner}"
 
 
 def _params(request: VideoRequest) -> dict[str, Any]:
@@ -196,7 +220,11 @@ class TaskRepository:
             .where(
                 # Any status: a stopped task is due once more so a worker can clean up after it.
                 T.c.next_poll_at <= now,
-                or_(T.c.lease_until.is_(None), T.c.lease_until < now),
+                or_(
+                    T.c.lease_until.is_(None),
+                    T.c.lease_until < now,
+                    T.c.lease_owner == held(owner),
+                ),
             )
             .order_by(T.c.next_poll_at)
             .limit(limit)
@@ -211,34 +239,48 @@ class TaskRepository:
         )
         return [self._task(row) for row in await self.db.returning(stmt)]
 
-    async def release_many(self, owner: str, items: Sequence[Release]) -> None:
+    async def release_many(
+        self, owner: str, items: Sequence[Release], *, hold_seconds: float = 0.0
+    ) -> None:
         """Hand tasks back in one transaction: due again at their next time (unless a poke,
         e.g. a callback or a cancel, came while the lease was held: then at once), with a
-        higher progress recorded for the ones still active."""
+        higher progress recorded for the ones still active. Those marked keep_lease stay
+        held for this owner until hold_seconds past their next time."""
         if not items:
             return
         now = time.time()
         # No IN (...) here: an executemany statement cannot expand one.
         active = or_(*(T.c.status == s.value for s in ACTIVE))
-        raised = and_(active, bindparam("b_progress").is_not(None))
+        # Typed, so PostgreSQL knows each parameter's type where it stands alone.
+        b_next = bindparam("b_next", type_=Float)
+        b_progress = bindparam("b_progress", type_=Integer)
+        b_keep = bindparam("b_keep", type_=Boolean)
+        raised = and_(active, b_progress.is_not(None))
+        # A poke outranks even "never again": a cancel or delete that came during a task's
+        # last step still gets its clean-up step.
         due = case(
-            (bindparam("b_next").is_(None), None),
             (T.c.next_poll_at == URGENT, URGENT),
-            else_=bindparam("b_next"),
+            (b_next.is_(None), None),
+            else_=b_next,
         )
         stmt = (
             update(T)
-            .where(T.c.id == bindparam("b_id"), T.c.lease_owner == owner)
+            .where(T.c.id == bindparam("b_id", type_=String), T.c.lease_owner == owner)
             .values(
-                lease_owner=None,
-                lease_until=None,
+                lease_owner=case((b_keep, held(owner)), else_=None),
+                lease_until=case((b_keep, b_next + hold_seconds), else_=None),
                 next_poll_at=due,
-                progress=case((raised, bindparam("b_progress")), else_=T.c.progress),
+                progress=case((raised, b_progress), else_=T.c.progress),
                 updated_at=case((raised, now), else_=T.c.updated_at),
             )
         )
         rows = [
-            {"b_id": item.task_id, "b_next": item.next_at, "b_progress": item.progress}
+            {
+                "b_id": item.task_id,
+                "b_next": item.next_at,
+                "b_progress": item.progress,
+                "b_keep": item.keep_lease and item.next_at is not None,
+            }
             for item in items
         ]
         await self.db.run(stmt, rows)
@@ -269,10 +311,9 @@ class TaskRepository:
         """Hand back the leases of workers known to be dead."""
         if not owners:
             return 0
+        every = [*owners, *(held(owner) for owner in owners)]
         stmt = (
-            update(T)
-            .where(T.c.lease_owner.in_(list(owners)))
-            .values(lease_owner=None, lease_until=None)
+            update(T).where(T.c.lease_owner.in_(every)).values(lease_owner=None, lease_until=None)
         )
         return await self.db.run(stmt)
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import secrets
 import socket
 import time
 
 from vidugate.domain.tasks import VideoTask
+from vidugate.errors import DatabaseUnavailableError
 from vidugate.services.lifecycle import Next, TaskLifecycle
-from vidugate.store.tasks import Release, TaskRepository
+from vidugate.store.tasks import Release, TaskRepository, held
+
+HELD_PREFIX = held("")
 
 log = logging.getLogger("vidugate.worker")
 
@@ -28,7 +32,7 @@ def worker_id() -> str:
 
 
 def _is_dead_local_owner(owner: str, host: str) -> bool:
-    parts = owner.rsplit(":", 2)
+    parts = owner.removeprefix(HELD_PREFIX).rsplit(":", 2)
     if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
         return False
     pid = int(parts[1])
@@ -51,11 +55,15 @@ class Worker:
         *,
         concurrency: int,
         lease_seconds: float,
+        shutdown_grace: float = 0.0,
     ) -> None:
         self.lifecycle = lifecycle
         self.repo = repo
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
+        self.shutdown_grace = shutdown_grace
+        self._draining = False
+        self._away_logged_at = -math.inf
         self.owner = worker_id()
         self._wake = asyncio.Event()
         self._inflight: dict[str, asyncio.Task[None]] = {}
@@ -77,7 +85,14 @@ class Worker:
         self._flusher = asyncio.create_task(self._flush_loop(), name="vidugate releases")
 
     async def stop(self) -> None:
-        """Stop claiming; let running steps end, then hand their leases back."""
+        """Stop claiming; give running steps the grace period to end (leases still renewed
+        meanwhile), cancel the rest, then hand every lease back so another worker resumes
+        those tasks at once instead of after the lease runs out."""
+        self._draining = True
+        running = list(self._inflight.values())
+        if running and self.shutdown_grace > 0:
+            log.info("worker.draining steps=%d grace=%.0fs", len(running), self.shutdown_grace)
+            await asyncio.wait(running, timeout=self.shutdown_grace)
         if self._main is not None:
             self._main.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -94,6 +109,13 @@ class Worker:
         await self._flush()
         await self.repo.release_owners([self.owner])
 
+    def _database_away(self, where: str) -> None:
+        # Expected while the database restarts: one line a few seconds, not a traceback a tick.
+        now = time.monotonic()
+        if now - self._away_logged_at >= 5:
+            self._away_logged_at = now
+            log.warning("worker.database_unavailable in=%s (retrying)", where)
+
     async def _reclaim_dead_local_leases(self) -> None:
         host = socket.gethostname()
         dead = [o for o in await self.repo.lease_owners() if _is_dead_local_owner(o, host)]
@@ -106,11 +128,14 @@ class Worker:
         while True:
             self.last_loop_at = time.time()
             try:
-                await self._claim()
+                if not self._draining:
+                    await self._claim()
                 if time.monotonic() >= next_renew:
                     await self._renew()
                     next_renew = time.monotonic() + self.lease_seconds / 3
-            except Exception:  # the database may be briefly away; keep the loop alive
+            except DatabaseUnavailableError:
+                self._database_away("loop")
+            except Exception:
                 log.exception("worker.loop_error")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -146,7 +171,9 @@ class Worker:
                 outcome = Next(await self.lifecycle.step_failed(task, self.owner, exc))
         finally:
             self._inflight.pop(task.id, None)
-            self._releases.append(Release(task.id, outcome.at, outcome.progress))
+            self._releases.append(
+                Release(task.id, outcome.at, outcome.progress, outcome.keep_lease)
+            )
             if outcome.progress is not None:
                 self.lifecycle.tasks.note_progress(task.id, outcome.progress)
 
@@ -155,7 +182,9 @@ class Worker:
             await asyncio.sleep(FLUSH_EVERY)
             try:
                 await self._flush()
-            except Exception:  # kept for the next flush; leases cover a long outage
+            except DatabaseUnavailableError:  # kept for the next flush
+                self._database_away("flush")
+            except Exception:
                 log.exception("worker.flush_error")
 
     async def _flush(self) -> None:
@@ -163,7 +192,7 @@ class Worker:
             return
         batch, self._releases = self._releases, []
         try:
-            await self.repo.release_many(self.owner, batch)
+            await self.repo.release_many(self.owner, batch, hold_seconds=self.lease_seconds)
         except BaseException:
             self._releases[:0] = batch
             raise

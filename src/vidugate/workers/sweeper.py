@@ -7,9 +7,11 @@ import contextlib
 import logging
 import time
 
+from vidugate.errors import DatabaseUnavailableError
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.lifecycle import result_prefix
 from vidugate.storage.base import Storage
+from vidugate.store.nonces import NonceRepository
 
 log = logging.getLogger("vidugate.sweeper")
 
@@ -27,9 +29,17 @@ async def sweep_expired(tasks: CachedTasks, storage: Storage, *, now: float) -> 
 
 
 class Sweeper:
-    def __init__(self, tasks: CachedTasks, storage: Storage, *, interval: float = 60.0) -> None:
+    def __init__(
+        self,
+        tasks: CachedTasks,
+        storage: Storage,
+        nonces: NonceRepository,
+        *,
+        interval: float = 60.0,
+    ) -> None:
         self.tasks = tasks
         self.storage = storage
+        self.nonces = nonces
         self.interval = interval
         self._main: asyncio.Task[None] | None = None
 
@@ -46,6 +56,9 @@ class Sweeper:
         while True:
             try:
                 await sweep_expired(self.tasks, self.storage, now=time.time())
+                await self.nonces.purge(time.time())
+            except DatabaseUnavailableError:
+                log.warning("sweeper.database_unavailable (next sweep as usual)")
             except Exception:
                 log.exception("sweeper.error")
             await asyncio.sleep(self.interval)

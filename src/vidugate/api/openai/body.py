@@ -57,10 +57,10 @@ async def read_new_video(
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLargeError(f"The request body is larger than {limit // (1024 * 1024)} MB.")
     capped = Request(request.scope, _capped(request.receive, limit))
-    content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith("application/json"):
+    content_type = media_type(request)
+    if content_type == "application/json":
         yield _new_video(await _json_fields(capped), {}, idempotency_key)
-    elif content_type.startswith("multipart/form-data"):
+    elif content_type == "multipart/form-data":
         try:
             form_cm = capped.form(max_files=4, max_fields=MAX_FIELDS, max_part_size=limit)
             async with form_cm as form:
@@ -76,14 +76,77 @@ async def read_new_video(
         )
 
 
-async def _json_fields(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+def media_type(request: Request) -> str:
+    """The Content-Type without its parameters: application/jsonl is not JSON."""
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON body as its object of fields. Refused besides malformed JSON: NaN and
+    Infinity (not JSON), a field given twice (which one wins would be up to the parser;
+    multipart refuses it too) and lone UTF-16 surrogates ("\\ud800": no UTF-8 text holds
+    them, so they could be neither stored nor answered)."""
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, object_pairs_hook=_unique_fields, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         raise InvalidRequestError("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise InvalidRequestError("The JSON body must be an object of fields.")
+    _check_text(data)
+    return data
+
+
+def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in fields:
+            # repr() escapes what UTF-8 cannot hold; the name as param must be clean text.
+            clean = name if _encodable(name) else None
+            raise InvalidRequestError(f"Field {name!r} is given more than once.", param=clean)
+        fields[name] = value
+    return fields
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _check_text(data: dict[str, Any]) -> None:
+    # A loop, not recursion: the parser allows nesting deeper than a recursive walk could.
+    pending: list[tuple[str | None, Any]] = [(None, data)]
+    while pending:
+        field, value = pending.pop()
+        if isinstance(value, dict):
+            for name, item in value.items():
+                _check_string(name, field)  # the name itself cannot be the param
+                pending.append((field or name, item))
+        elif isinstance(value, list):
+            pending.extend((field, item) for item in value)
+        elif isinstance(value, str):
+            _check_string(value, field)
+
+
+def _check_string(text: str, field: str | None) -> None:
+    if not _encodable(text):
+        raise InvalidRequestError(
+            "The body holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape); "
+            "send text as valid Unicode.",
+            param=field,
+        )
+
+
+def _encodable(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+async def _json_fields(request: Request) -> dict[str, Any]:
+    data = json_object(await request.body())
     return {k: v for k, v in data.items() if v is not None}
 
 

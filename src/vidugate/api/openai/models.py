@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from vidugate.api.deps import ApiKeyDep
 from vidugate.api.openai.schemas import ModelList, ModelObject
+from vidugate.api.responses import openai_errors
 from vidugate.domain.models import MODELS, ModelSpec, supported_sizes
 from vidugate.errors import NotFoundError
 
@@ -37,12 +38,19 @@ def model_object(spec: ModelSpec) -> ModelObject:
     )
 
 
-@router.get("/models", operation_id="list_models", response_model=ModelList)
+@router.get(
+    "/models", operation_id="list_models", response_model=ModelList, responses=openai_errors(401)
+)
 async def list_models(_key: ApiKeyDep) -> ModelList:
     return ModelList(data=[model_object(spec) for spec in MODELS.values()])
 
 
-@router.get("/models/{model_id}", operation_id="retrieve_model", response_model=ModelObject)
+@router.get(
+    "/models/{model_id}",
+    operation_id="retrieve_model",
+    response_model=ModelObject,
+    responses=openai_errors(401, 404),
+)
 async def retrieve_model(model_id: str, _key: ApiKeyDep) -> ModelObject:
     spec = MODELS.get(model_id)
     if spec is None:

@@ -49,7 +49,16 @@ Text = Annotated[str, BeforeValidator(_as_str)]
 class CreateVideoBody(BaseModel):
     """POST /v1/videos, as JSON or as multipart/form-data (the same fields either way)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The example is a valid request (short, small), so documentation readers and schema
+    # fuzzers (tests/reliability) start from a body that reaches a real task.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"model": "viduq2-pro", "prompt": "A paper boat", "duration": 1, "size": "960x540"}
+            ]
+        },
+    )
 
     model: Text = Field(description="viduq3-pro, viduq2-pro or viduq2-turbo (see GET /v1/models).")
     prompt: Text | None = Field(
@@ -172,3 +181,16 @@ class ModelObject(BaseModel):
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelObject]
+
+
+class ErrorDetail(BaseModel):
+    message: str = Field(description="What was wrong and, for a bad field, what it allows.")
+    type: str = Field(description="invalid_request_error, rate_limit_error, api_error, ...")
+    param: str | None = Field(description="The field (or header) at fault, if one is.")
+    code: str = Field(description="invalid_value, not_found, too_large, ...")
+
+
+class ErrorResponse(BaseModel):
+    """OpenAI's error envelope: every error on /v1 (and outside /vidu/) has this body."""
+
+    error: ErrorDetail

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import JSONResponse, Response
@@ -14,8 +14,9 @@ from vidugate.api.openai.body import read_new_video
 from vidugate.api.openai.render import video_object, video_response, wants_openai_words
 from vidugate.api.openai.schemas import CreateVideoBody, VideoDeleted, VideoList, VideoObject
 from vidugate.api.ranges import stream_file
+from vidugate.api.responses import openai_errors
 from vidugate.errors import InvalidRequestError
-from vidugate.services.content import locate, parse_variant
+from vidugate.services.content import Variant, locate, parse_variant
 
 router = APIRouter(prefix="/v1", tags=["videos"])
 
@@ -30,21 +31,13 @@ _multipart_schema = {
         "input_reference[image_url]": {"type": "string"},
     },
 }
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"description": text}
-    for status, text in {
-        400: "Invalid request (the error names the field)",
-        401: "Missing or unknown key",
-        404: "No such video for this key",
-    }.items()
-}
 
 
 @router.post(
     "/videos",
     operation_id="create_video",
     response_model=VideoObject,
-    responses={**_ERRORS, 413: {"description": "Too large"}, 415: {"description": "Bad type"}},
+    responses=openai_errors(401, 408, 409, 413, 415),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -70,7 +63,12 @@ async def create_video(
     return video_response(task, request, services)
 
 
-@router.get("/videos", operation_id="list_videos", response_model=VideoList, responses=_ERRORS)
+@router.get(
+    "/videos",
+    operation_id="list_videos",
+    response_model=VideoList,
+    responses=openai_errors(401),
+)
 async def list_videos(
     request: Request,
     key: ApiKeyDep,
@@ -100,7 +98,7 @@ async def list_videos(
     "/videos/{video_id}",
     operation_id="retrieve_video",
     response_model=VideoObject,
-    responses=_ERRORS,
+    responses=openai_errors(401, 404),
     openapi_extra={
         "parameters": [
             {"name": "video_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -121,7 +119,7 @@ async def retrieve_video(request: Request) -> Response:
     "/videos/{video_id}",
     operation_id="delete_video",
     response_model=VideoDeleted,
-    responses=_ERRORS,
+    responses=openai_errors(401, 404),
 )
 async def delete_video(video_id: str, key: ApiKeyDep, services: ServicesDep) -> Response:
     await services.videos.delete(key, video_id)
@@ -132,7 +130,7 @@ async def delete_video(video_id: str, key: ApiKeyDep, services: ServicesDep) -> 
     "/videos/{video_id}/cancel",
     operation_id="cancel_video",
     response_model=VideoObject,
-    responses={**_ERRORS, 409: {"description": "Already finished"}},
+    responses=openai_errors(401, 404, 409),
 )
 async def cancel_video(
     video_id: str, request: Request, key: ApiKeyDep, services: ServicesDep
@@ -146,22 +144,24 @@ async def cancel_video(
     operation_id="download_video_content",
     response_class=Response,
     responses={
-        **_ERRORS,
+        **openai_errors(401, 403, 404, 409, 410, 416),
         200: {"content": {"video/mp4": {}, "image/jpeg": {}}, "description": "The file"},
         206: {"description": "Partial content (Range)"},
-        403: {"description": "Bad or expired signature"},
-        409: {"description": "Not ready"},
-        410: {"description": "Expired"},
     },
 )
 async def download_video_content(
     video_id: str,
     request: Request,
     services: ServicesDep,
-    variant: Annotated[str, Query(max_length=32)] = "video",
+    variant: Annotated[
+        str, Query(max_length=32, json_schema_extra={"enum": [v.value for v in Variant]})
+    ] = "video",
     expires: Annotated[str | None, Query(max_length=32)] = None,
     signature: Annotated[str | None, Query(max_length=128)] = None,
-    range_header: Annotated[str | None, Header(alias="range", max_length=200)] = None,
+    range_header: Annotated[
+        str | None,
+        Header(alias="range", max_length=200, examples=["bytes=0-1023", "bytes=999999999-"]),
+    ] = None,
 ) -> Response:
     chosen = parse_variant(variant)
     if signature is not None or expires is not None:

@@ -3,18 +3,17 @@ NewVideo every surface hands to the video service."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
-from vidugate.api.openai.body import body_limit
+from vidugate.api.openai.body import body_limit, json_object, media_type
 from vidugate.api.vidu.schemas import ViduCreateBody
 from vidugate.domain.models import Mode
 from vidugate.domain.request import VideoFields
 from vidugate.domain.tasks import Surface
-from vidugate.errors import InvalidRequestError, PayloadTooLargeError
+from vidugate.errors import InvalidRequestError, PayloadTooLargeError, UnsupportedMediaError
 from vidugate.services.videos import NewVideo
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -38,12 +37,14 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
     raw = b"".join(chunks)
     if not raw.strip():
         return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise InvalidRequestError("The body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise InvalidRequestError("The JSON body must be an object of fields.")
+    if media_type(request) not in ("application/json", ""):
+        # Vidu's API takes JSON only; no Content-Type at all is let through (as a body
+        # typed by hand with curl -d ... -H 'Content-Type: application/json' forgotten).
+        raise UnsupportedMediaError(
+            f"Send the body as application/json (got {media_type(request)!r}).",
+            param="Content-Type",
+        )
+    data = json_object(raw)
     # A null field means "not given", as Vidu's own API reads it.
     return {key: value for key, value in data.items() if value is not None}
 
@@ -61,7 +62,7 @@ def validated(schema: type[Body], fields: dict[str, Any]) -> Body:
         elif first["type"] == "missing":
             message = f"Missing required field {param!r}."
         else:
-            field = schema.model_fields.get(str(first["loc"][0]))
+            field = schema.model_fields.get(str(first["loc"][0])) if first["loc"] else None
             hint = f" Allowed: {field.description}" if field and field.description else ""
             message = f"{param}: {first['msg']}.{hint}"
         raise InvalidRequestError(message, param=param) from None
@@ -109,6 +110,8 @@ async def read_new_video(
 
 
 def _too_large(limit: int) -> PayloadTooLargeError:
+    if limit < 1024 * 1024:  # a body without images (cancel)
+        return PayloadTooLargeError(f"The request body is larger than {limit // 1024} KB.")
     return PayloadTooLargeError(
         f"The request body is larger than {limit // (1024 * 1024)} MB; send large images "
         "as http(s) URLs.",

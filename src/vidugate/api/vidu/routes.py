@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from vidugate.api.deps import ApiKeyDep, ServicesDep
 from vidugate.api.links import base_url
+from vidugate.api.responses import vidu_errors
 from vidugate.api.vidu import listing
 from vidugate.api.vidu.body import read_json, read_new_video, validated
 from vidugate.api.vidu.render import create_answer, list_entry, state_of, status_document
@@ -18,7 +19,6 @@ from vidugate.api.vidu.schemas import (
     ViduCancelBody,
     ViduCreateAnswer,
     ViduCreateBody,
-    ViduErrorBody,
     ViduTaskList,
     ViduTaskStatus,
 )
@@ -29,17 +29,9 @@ from vidugate.services.container import Services
 
 router = APIRouter(prefix="/vidu/ent/v2", tags=["vidu"])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ViduErrorBody, "description": text}
-    for status, text in {
-        400: "FieldInvalid (the message names the field)",
-        401: "Unauthorized",
-        404: "TaskNotFound (also another key's task)",
-    }.items()
-}
 _CREATE: dict[str, Any] = {
     "response_model": ViduCreateAnswer,
-    "responses": _ERRORS,
+    "responses": vidu_errors(401, 408, 409, 413, 415),
     "openapi_extra": {
         "requestBody": {
             "required": True,
@@ -96,7 +88,7 @@ async def reference2video(
     "/tasks/{task_id}/creations",
     operation_id="vidu_get_creations",
     response_model=ViduTaskStatus,
-    responses=_ERRORS,
+    responses=vidu_errors(401, 404),
 )
 async def get_creations(
     task_id: str, request: Request, key: ApiKeyDep, services: ServicesDep
@@ -108,7 +100,7 @@ async def get_creations(
 @router.post(
     "/tasks/{task_id}/cancel",
     operation_id="vidu_cancel_task",
-    responses={**_ERRORS, 409: {"model": ViduErrorBody, "description": "Already finished"}},
+    responses=vidu_errors(401, 404, 408, 409, 413, 415),
     openapi_extra={
         "requestBody": {
             "content": {"application/json": {"schema": ViduCancelBody.model_json_schema()}}
@@ -136,7 +128,10 @@ async def cancel_task(
 
 
 @router.get(
-    "/tasks", operation_id="vidu_list_tasks", response_model=ViduTaskList, responses=_ERRORS
+    "/tasks",
+    operation_id="vidu_list_tasks",
+    response_model=ViduTaskList,
+    responses=vidu_errors(401),
 )
 async def list_tasks(
     request: Request,

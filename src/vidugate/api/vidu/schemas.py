@@ -10,7 +10,15 @@ class ViduCreateBody(BaseModel):
     """POST /vidu/ent/v2/{text2video,img2video,start-end2video,reference2video}, JSON.
     Types are strict, as Vidu's JSON API has them: 5, not "5"."""
 
-    model_config = ConfigDict(extra="forbid")
+    # A valid text2video request (short, small); the other endpoints answer it FieldInvalid.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"model": "viduq2", "prompt": "A paper boat", "duration": 1, "resolution": "540p"}
+            ]
+        },
+    )
 
     model: StrictStr = Field(description="A model serving this endpoint (GET /v1/models).")
     prompt: StrictStr | None = Field(default=None, description="At most 5000 characters.")

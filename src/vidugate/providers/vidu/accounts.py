@@ -55,6 +55,19 @@ class AccountPool:
             return 0.0
         return max(0.0, state.until - time.time())
 
+    def soonest_free_in(self) -> float | None:
+        """Seconds until the first resting (throttled or exhausted) account takes new tasks
+        again; None when no account is resting (all disabled: only a person helps)."""
+        now = time.time()
+        waits = [
+            state.until - now
+            for state in self._health.values()
+            if state.id in self.accounts
+            and state.health in (AccountHealth.THROTTLED, AccountHealth.EXHAUSTED)
+            and state.until is not None
+        ]
+        return max(0.0, min(waits)) if waits else None
+
     def pick(self, exclude: set[str]) -> Account | None:
         now = time.time()
         candidates = [

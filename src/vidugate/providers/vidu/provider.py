@@ -25,6 +25,7 @@ from vidugate.providers.base import (
     ProviderJob,
     RecordIntent,
     ResultFiles,
+    SignedCallback,
     Submission,
 )
 from vidugate.providers.vidu.accounts import AccountPool
@@ -44,6 +45,8 @@ log = logging.getLogger("vidugate.vidu")
 OUT_OF_CREDITS_REST = 600.0
 LIST_PAGES = 20
 SUCCESS_DOCS = 10_000
+NO_ACCOUNT_RETRY = 30.0
+NO_ACCOUNT_MIN_WAIT = 0.5
 
 
 class ViduProvider:
@@ -63,6 +66,7 @@ class ViduProvider:
         self.pool = AccountPool(accounts, states)
         self.client = client
         self.poll_interval = poll_interval
+        self.jobs_in_process = False
         self.input_url = input_url
         self.callback_url = callback_url
         # A create that got no answer may still be in flight upstream: only after this long
@@ -73,7 +77,7 @@ class ViduProvider:
 
     def verify_callback(
         self, method: str, path: str, query: str, headers: Mapping[str, str]
-    ) -> str:
+    ) -> SignedCallback:
         return self._callbacks.verify(method, path, query, headers)
 
     def _pinned(self, job: ProviderJob) -> Account:
@@ -117,10 +121,15 @@ class ViduProvider:
                 raise UpstreamOutcomeUnknownError("Vidu accepted a create without a task_id.")
             self.pool.track(account.id, upstream_id, active=True)
             return Submission(upstream_id=upstream_id, account=account.id)
+        # Back when the first resting account may take work again, at most NO_ACCOUNT_RETRY
+        # later: when every account got a 1 s Retry-After, waiting 30 s ignores what Vidu said.
+        free_in = self.pool.soonest_free_in()
         raise UpstreamUnavailableError(
             "No Vidu account can take work now (all throttled, out of credits or disabled).",
             code="upstream_accounts_unavailable",
-            retry_after=30.0,
+            retry_after=NO_ACCOUNT_RETRY
+            if free_in is None
+            else min(NO_ACCOUNT_RETRY, max(free_in, NO_ACCOUNT_MIN_WAIT)),
         )
 
     async def _rest_if_overloaded(self, account: Account, exc: UpstreamUnavailableError) -> bool:
