@@ -101,7 +101,16 @@ def serve(
             "VIDUGATE_DATA_DIR": str(settings.data_dir.resolve()),
         }
     )
-    uvicorn.run("vidugate.app:app_from_env", factory=True, workers=settings.processes, **options)
+    uvicorn.run(
+        "vidugate.app:app_from_env",
+        factory=True,
+        workers=settings.processes,
+        # Each process is a fresh interpreter that imports the media stack and preloads the
+        # renderer before it answers uvicorn's health check: on a busy machine that takes
+        # longer than uvicorn's default 5 s, and it would be killed and started again.
+        timeout_worker_healthcheck=60,
+        **options,
+    )
 
 
 def _database_kind(settings: Settings) -> str:
