@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -37,13 +36,7 @@ from typing import Any
 
 import aiohttp
 
-KEY = "bench-key"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from benchlib import KEY, Emulator, free_port, pct, wait_http
 
 
 def spawn(cmd: list[str], **kwargs: Any) -> subprocess.Popen[str]:
@@ -58,50 +51,15 @@ def iso(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
-async def wait_http(session: aiohttp.ClientSession, url: str) -> None:
-    for _ in range(600):
-        try:
-            async with session.get(url) as response:
-                if response.status < 500:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)
-    raise SystemExit(f"not up: {url}")
-
-
-class Emulator:
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            ["taskset", "-c", "1", sys.executable, "-m", "vidugate", "emulate-vidu",
-             "--port", str(self.port), "--key", f"{KEY}:1e12", "--result-mode", "fixed",
-             "--concurrency", "1000000", "--queue-seconds", str(args.queue),
-             "--process-seconds", str(args.process), "--fault", f"latency={args.latency}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        self.spread = args.spread
-
-    async def ready(self, session: aiohttp.ClientSession) -> None:
-        await wait_http(session, f"{self.url}/_emulator/stats")
-        async with session.post(
-            f"{self.url}/_emulator/config", json={"per_video_second": self.spread}
-        ) as response:
-            assert response.status == 200, await response.text()
-
-    async def admin(self, session: aiohttp.ClientSession, path: str) -> Any:
-        async with session.get(f"{self.url}/_emulator{path}") as response:
-            return await response.json()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(30)
+def emulator_for(args: argparse.Namespace) -> Emulator:
+    """The emulator on core 1, with this run's timings."""
+    return Emulator(
+        cpus="1",
+        queue=args.queue,
+        process=args.process,
+        latency=args.latency,
+        per_video_second=args.spread,
+    )
 
 
 async def create_many(
@@ -132,7 +90,7 @@ def bodies(n: int) -> list[dict[str, Any]]:
 
 
 async def gateway_run(args: argparse.Namespace, callbacks: bool) -> dict[str, float]:
-    emulator = Emulator(args)
+    emulator = emulator_for(args)
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
         env = {
@@ -218,7 +176,7 @@ async def completion_lags(
 
 
 async def baseline_run(args: argparse.Namespace) -> dict[str, float]:
-    emulator = Emulator(args)
+    emulator = emulator_for(args)
     try:
         timeout = aiohttp.ClientTimeout(total=120)
         connector = aiohttp.TCPConnector(limit=1)

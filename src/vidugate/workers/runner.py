@@ -63,6 +63,9 @@ class Worker:
         self.lease_seconds = lease_seconds
         self.shutdown_grace = shutdown_grace
         self._draining = False
+        # Renewals and hand-backs both update this worker's rows; run at once, they can lock
+        # the same rows in opposite orders (a deadlock on PostgreSQL). One at a time.
+        self._writing = asyncio.Lock()
         self._away_logged_at = -math.inf
         self.owner = worker_id()
         self._wake = asyncio.Event()
@@ -155,9 +158,10 @@ class Worker:
 
     async def _renew(self) -> None:
         if self._inflight:
-            await self.repo.renew(
-                self.owner, list(self._inflight), lease_until=time.time() + self.lease_seconds
-            )
+            async with self._writing:
+                await self.repo.renew(
+                    self.owner, sorted(self._inflight), lease_until=time.time() + self.lease_seconds
+                )
 
     async def _step(self, task: VideoTask) -> None:
         outcome = Next(time.time() + self.lease_seconds)
@@ -192,7 +196,12 @@ class Worker:
             return
         batch, self._releases = self._releases, []
         try:
-            await self.repo.release_many(self.owner, batch, hold_seconds=self.lease_seconds)
+            async with self._writing:
+                await self.repo.release_many(
+                    self.owner,
+                    sorted(batch, key=lambda item: item.task_id),
+                    hold_seconds=self.lease_seconds,
+                )
         except BaseException:
             self._releases[:0] = batch
             raise

@@ -1,0 +1,634 @@
+"""Scale-out: one gateway process against two, on PostgreSQL, under a mixed load of creates
+and status polls, with every task run to the end against the Vidu emulator.
+
+Method: for N in (1, 2), a fresh PostgreSQL database, the Vidu emulator (one account with
+unlimited concurrency; results are one tiny fixed MP4, so copying them is cheap) and
+`vidugate serve --processes N` (provider vidu, polling only, no callbacks), all real
+processes on loopback. A load generator of its own (bench/mixed_load.py, aiohttp on uvloop)
+then does a fixed amount of work over --connections keep-alive connections: --tasks JSON
+creates (viduq3-pro, 1 s, 540p), each followed in the work list by --gets-per-create status
+GETs of tasks already created and not yet seen final. When it has done all of them the bench
+waits (reading the database, so it adds no load) until every task is final. Figures per N:
+- creates/s and GETs/s over the load phase, p50 / p99 latency of each (client-side,
+  closed loop: a request's latency includes its wait for a free server);
+- tasks/s: tasks completed / time from the load's start to the last task's completed_at;
+- tasks lost, which must be 0: created (200) but never final, final but not completed,
+  rows without a 200 create or creates without a row, gateway tasks with no or with several
+  upstream tasks (read from the emulator), and tasks the status GET does not show completed
+  once all are;
+- gateway CPU per task: the gateway's CPU seconds from the load's start until all tasks are
+  final, over the tasks (with its share of the status GETs): what a process costs per task;
+- CPU cores used by each party over the load phase (from /proc; PostgreSQL as the whole
+  server, its ended backends included), what went to other processes on the machine (a
+  warning when that disturbs the run), and how the client's connections were split over
+  the gateway's processes (uvicorn's workers share one listening socket);
+- PostgreSQL's own counters for the database: commits, rollbacks (SQLAlchemy ends reads
+  with one) and task-row updates per task, connections opened, deadlocks; and the
+  gateway's warning/error log lines (its log is kept in the temp directory if there are).
+Pinning (--pin split, the default): the load generator and the emulator on the last core;
+the gateway on core 0 with one process, on cores 0-1 with two. PostgreSQL is the machine's
+server, not pinned. On a 2-core machine the two-process gateway therefore shares both cores
+with the load generator, the emulator and PostgreSQL, and the speed-up is bounded well
+below 2.
+
+    uv run --frozen python bench/scale_bench.py [--tasks 5000] [--gets-per-create 10]
+        [--connections 64] [--processes 1 2] [--pin split|none]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from benchlib import KEY, Emulator, free_port, pct, pinned, wait_http
+from procstat import (
+    children,
+    connections_by_pid,
+    cpu_seconds,
+    every_process,
+    machine_busy_seconds,
+    server_cpu_seconds,
+)
+
+HERE = Path(__file__).resolve().parent
+FINAL = ("completed", "failed", "cancelled")
+SECRET = "scale-bench-signing-secret"
+PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b|Traceback")
+
+
+# --- PostgreSQL ----------------------------------------------------------------------
+
+
+def engine(server: str, database: str, **kwargs: Any) -> AsyncEngine:
+    return create_async_engine(f"postgresql+asyncpg://{server}/{database}", **kwargs)
+
+
+async def recreate_database(server: str, name: str, *, drop_only: bool = False) -> None:
+    admin = engine(server, "postgres", isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if not drop_only:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
+
+
+async def pg_stats(db: AsyncEngine) -> dict[str, int]:
+    """The database's own counters: transactions (committed, rolled back), deadlocks and
+    connections opened to it; rows inserted and updated and scans of the tasks table."""
+    query = text(
+        "SELECT d.xact_commit, d.xact_rollback, d.deadlocks, d.sessions, t.n_tup_ins, "
+        "t.n_tup_upd, t.seq_scan, t.idx_scan FROM pg_stat_database d, pg_stat_user_tables t "
+        "WHERE d.datname = current_database() AND t.relname = 'tasks'"
+    )
+    for _ in range(20):  # an exiting backend's counters land a moment later
+        await asyncio.sleep(0.25)
+        async with db.connect() as conn:
+            row = (await conn.execute(query)).one()
+        if row.xact_commit > 0:
+            break
+    return dict(row._mapping)
+
+
+# --- the gateway ---------------------------------------------------------------------
+
+
+@dataclass
+class Gateway:
+    processes: int
+    database_url: str
+    emulator_url: str
+    data_dir: Path
+    cpus: str | None
+    poll_seconds: float
+    pool_size: int | None
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[str] | None = None
+    key: str = ""
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "serve.log"
+
+    def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VIDUGATE_")}
+        account = {"id": "bench", "api_key": KEY, "base_url": self.emulator_url}
+        env.update(
+            {
+                "VIDUGATE_DATA_DIR": str(self.data_dir),
+                "VIDUGATE_DATABASE_URL": self.database_url,
+                "VIDUGATE_PORT": str(self.port),
+                "VIDUGATE_SECRET": SECRET,
+                "VIDUGATE_LOG_LEVEL": "warning",
+                "VIDUGATE_PROVIDER": "vidu",
+                "VIDUGATE_VIDU_ACCOUNTS": json.dumps([{**account, "concurrency": 10**6}]),
+                "VIDUGATE_VIDU_POLL_SECONDS": str(self.poll_seconds),
+            }
+        )
+        if self.pool_size is not None:
+            env["VIDUGATE_DATABASE_POOL_SIZE"] = str(self.pool_size)
+        with self.log_path.open("w") as log:
+            self.proc = subprocess.Popen(
+                [*pinned(self.cpus), sys.executable, "-m", "vidugate", "serve",
+                 "--processes", str(self.processes)],
+                env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+            )  # fmt: skip
+
+    async def ready(self) -> None:
+        """Up, key read, and every worker process accepting connections (a process still
+        booting when the load connects would get none of its connections)."""
+        assert self.proc is not None
+        assert self.proc.stdout is not None
+        first = await asyncio.to_thread(self.proc.stdout.readline)
+        if not first.startswith("VIDUGATE_API_KEY="):
+            raise SystemExit(f"gateway printed no key: {first!r}\n{self.log_tail()}")
+        self.key = first.strip().split("=", 1)[1]
+        async with aiohttp.ClientSession() as session:  # closed: it holds no connection after
+            await wait_http(session, f"{self.base_url}/healthz")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            workers = self.workers()
+            if len(workers) == self.processes:
+                async with aiohttp.ClientSession() as probe:
+                    # Several connections at once, held open while we look who holds them.
+                    await asyncio.gather(*(self._hit(probe) for _ in range(8 * self.processes)))
+                    held = connections_by_pid(workers, self.port)
+                if all(held.values()):
+                    return
+            await asyncio.sleep(0.5)
+        raise SystemExit(f"not every gateway process took connections\n{self.log_tail()}")
+
+    async def _hit(self, session: aiohttp.ClientSession) -> None:
+        async with session.get(f"{self.base_url}/healthz") as response:
+            await response.read()
+
+    def workers(self) -> list[int]:
+        """The processes that serve: the server itself with one process; with more,
+        uvicorn's worker children (not its supervisor, nor multiprocessing helpers)."""
+        assert self.proc is not None
+        if self.processes == 1:
+            return [self.proc.pid]
+        found = []
+        for pid in children(self.proc.pid):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except FileNotFoundError:
+                continue
+            if b"resource_tracker" not in cmdline:
+                found.append(pid)
+        return found
+
+    def all_pids(self) -> list[int]:
+        assert self.proc is not None
+        return [self.proc.pid, *children(self.proc.pid)]
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+    def problems(self) -> tuple[int, list[str]]:
+        """How many warning/error lines the gateway logged, and the log from the first on."""
+        lines = self.log_path.read_text().splitlines()
+        hits = [i for i, line in enumerate(lines) if PROBLEM.search(line)]
+        return len(hits), lines[hits[0] : hits[0] + 40] if hits else []
+
+    def keep_log(self, name: str) -> Path:
+        """A copy of the gateway's log that outlives the run's temporary directory."""
+        kept = Path(tempfile.gettempdir()) / f"scale-bench-{os.getpid()}-{name}.log"
+        shutil.copyfile(self.log_path, kept)
+        return kept
+
+    def log_tail(self) -> str:
+        return "\n".join(self.log_path.read_text().splitlines()[-30:])
+
+
+# --- CPU accounting --------------------------------------------------------------------
+
+
+PARTIES = ("gateway", "postgres", "emulator", "load generator", "bench driver")
+
+
+@dataclass
+class CpuSample:
+    at: float
+    pids: dict[str, dict[int, float]]  # party -> process -> CPU seconds so far
+    workers: list[int]  # the gateway's serving processes
+    machine: float  # busy CPU seconds of the whole machine so far
+    everyone: dict[int, tuple[str, float]]  # every process: name, CPU seconds so far
+
+
+def sample_cpu(gateway: Gateway, emulator: Emulator, load_pid: int | None) -> CpuSample:
+    groups = {
+        "gateway": gateway.all_pids(),
+        "emulator": [emulator.proc.pid],
+        "load generator": [load_pid] if load_pid is not None else [],
+        "bench driver": [os.getpid()],
+    }
+    pids = {name: {pid: cpu_seconds(pid) for pid in pids} for name, pids in groups.items()}
+    # The whole server, as one: its backends come and go with the gateway's pool overflow.
+    pids["postgres"] = {0: server_cpu_seconds("postgres")}
+    return CpuSample(
+        at=time.time(),
+        pids=pids,
+        workers=gateway.workers(),
+        machine=machine_busy_seconds(),
+        everyone=every_process(),
+    )
+
+
+def cores_used(before: CpuSample, after: CpuSample) -> dict[str, Any]:
+    """Cores each party used between two samples. A process that started in between
+    counts whole; one that ended in between is missed (none of ours does)."""
+    wall = max(after.at - before.at, 1e-9)
+
+    def used(name: str, pid: int) -> float:
+        return (after.pids[name][pid] - before.pids[name].get(pid, 0.0)) / wall
+
+    cores: dict[str, Any] = {
+        name: sum(used(name, pid) for pid in after.pids[name]) for name in PARTIES
+    }
+    cores["gateway per process"] = [used("gateway", pid) for pid in after.workers]
+    cores["machine"] = (after.machine - before.machine) / wall
+    cores["everything else"] = cores["machine"] - sum(cores[name] for name in PARTIES)
+    ours = {pid for pids in after.pids.values() for pid in pids}
+    others = Counter(
+        {
+            f"{name}[{pid}]": round((cpu - before.everyone.get(pid, (name, 0.0))[1]) / wall, 2)
+            for pid, (name, cpu) in after.everyone.items()
+            if pid not in ours and name != "postgres"
+        }
+    )
+    cores["busiest others"] = dict(others.most_common(3))
+    return cores
+
+
+# --- one configuration ------------------------------------------------------------------
+
+
+async def drive(
+    args: argparse.Namespace, gateway: Gateway, emulator: Emulator, out: Path
+) -> dict[str, Any]:
+    """Run the load generator; sample CPU at its start and end, and the connection split."""
+    proc = await asyncio.create_subprocess_exec(
+        *pinned(args.load_cpus), sys.executable, str(HERE / "mixed_load.py"),
+        "--base-url", gateway.base_url, "--tasks", str(args.tasks),
+        "--gets-per-create", str(args.gets_per_create),
+        "--connections", str(args.connections), "--out", str(out),
+        env={**os.environ, "BENCH_KEY": gateway.key}, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    samples: dict[str, CpuSample] = {}
+    split: dict[int, int] = {}
+
+    async def look_at_connections() -> None:
+        await asyncio.sleep(1.0)  # every connection is open by then
+        split.update(connections_by_pid(gateway.workers(), gateway.port))
+
+    looker: asyncio.Task[None] | None = None
+    async for line in proc.stdout:
+        event = json.loads(line)["event"]
+        samples[event] = sample_cpu(gateway, emulator, proc.pid)
+        if event == "start":
+            looker = asyncio.create_task(look_at_connections())
+    if await proc.wait() != 0 or set(samples) != {"start", "end"}:
+        raise SystemExit(f"load generator failed (exit {proc.returncode})")
+    if looker is not None:
+        looker.cancel()
+    result: dict[str, Any] = json.loads(await asyncio.to_thread(out.read_text))
+    result["cpu_load"] = cores_used(samples["start"], samples["end"])
+    result["end_sample"] = samples["end"]
+    result["connections_per_process"] = sorted(split.values(), reverse=True)
+    return result
+
+
+async def wait_all_final(db: AsyncEngine, expected: int) -> None:
+    query = text(
+        "SELECT count(*) FILTER (WHERE status IN ('completed', 'failed', 'cancelled')) FROM tasks"
+    )
+    while True:
+        async with db.connect() as conn:
+            if (await conn.execute(query)).scalar_one() >= expected:
+                return
+        await asyncio.sleep(0.5)
+
+
+async def api_sweep(
+    session: aiohttp.ClientSession, gateway: Gateway, ids: list[str]
+) -> Counter[str]:
+    """Every task's status as the gateway's status GET tells it, once all are final."""
+    seen: Counter[str] = Counter()
+    pending = list(ids)
+    headers = {"Authorization": f"Bearer {gateway.key}"}
+
+    async def one() -> None:
+        while pending:
+            task_id = pending.pop()
+            url = f"{gateway.base_url}/v1/videos/{task_id}"
+            async with session.get(url, headers=headers) as response:
+                body = await response.json()
+                seen[body.get("status", f"http {response.status}")] += 1
+
+    await asyncio.gather(*(one() for _ in range(16)))
+    return seen
+
+
+async def run_config(args: argparse.Namespace, processes: int) -> dict[str, Any]:
+    name = f"vgbench_{os.getpid()}_{processes}proc"
+    await recreate_database(args.postgres, name)
+    database_url = f"postgresql+asyncpg://{args.postgres}/{name}"
+    db = engine(args.postgres, name, pool_size=1)
+    emulator = Emulator(
+        cpus=args.load_cpus, queue=args.queue, process=args.process, latency=args.latency
+    )
+    gateway_cpus = None if args.pin == "none" else ",".join(str(c) for c in range(processes))
+    with tempfile.TemporaryDirectory(prefix="vgbench-") as tmp:
+        gateway = Gateway(
+            processes=processes,
+            database_url=database_url,
+            emulator_url=emulator.url,
+            data_dir=Path(tmp),
+            cpus=gateway_cpus,
+            poll_seconds=args.poll_seconds,
+            pool_size=args.pool_size,
+        )
+        try:
+            gateway.start()
+            timeout = aiohttp.ClientTimeout(total=120)
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                await emulator.ready(session)
+                await gateway.ready()
+                load = await drive(args, gateway, emulator, Path(tmp) / "load.json")
+                created: list[str] = load["created"]
+                print(
+                    f"  load done in {load['ended'] - load['started']:.1f}s, "
+                    f"waiting for {len(created)} tasks to end",
+                    flush=True,
+                )
+                try:
+                    async with asyncio.timeout(args.final_timeout):
+                        await wait_all_final(db, len(created))
+                    all_final = True
+                except TimeoutError:
+                    all_final = False
+                end = sample_cpu(gateway, emulator, None)
+                await asyncio.sleep(1.5)  # past the status cache's TTLs
+                api_view = await api_sweep(session, gateway, created)
+                upstream = await emulator.admin(session, "/tasks")
+                upstream_stats = await emulator.admin(session, "/stats")
+            async with db.connect() as conn:
+                rows = (
+                    await conn.execute(
+                        text("SELECT id, status, error_code, completed_at FROM tasks")
+                    )
+                ).all()
+            gateway.stop()  # its backends report their statistics as they exit
+            database_stats = await pg_stats(db)
+        finally:
+            gateway.stop()
+            emulator.stop()
+            await db.dispose()
+            await recreate_database(args.postgres, name, drop_only=True)
+        problems, excerpt = gateway.problems()
+        log_copy = str(gateway.keep_log(f"{processes}proc")) if problems else None
+    figures = summarise(load, rows, upstream, upstream_stats, api_view, all_final)
+    figures["cpu_tail"] = cores_used(load["end_sample"], end)
+    tasks = max(len(rows), 1)
+    load_cpu = figures["cpu_load"]["gateway"] * (load["ended"] - load["started"])
+    tail_cpu = figures["cpu_tail"]["gateway"] * (end.at - load["ended"])
+    figures["gateway_cpu_ms_per_task"] = (load_cpu + tail_cpu) * 1000 / tasks
+    figures["postgres"] = database_stats
+    figures["deadlocks"] = database_stats["deadlocks"]
+    figures["sessions"] = database_stats["sessions"]
+    figures["task_row_updates_per_task"] = database_stats["n_tup_upd"] / tasks
+    figures["commits_per_task"] = database_stats["xact_commit"] / tasks
+    # SQLAlchemy ends read-only transactions, and resets pooled connections, with ROLLBACK.
+    figures["rollbacks_per_task"] = database_stats["xact_rollback"] / tasks
+    figures["log_problems"] = problems
+    figures["log_excerpt"] = excerpt
+    figures["log_copy"] = log_copy
+    return figures
+
+
+def summarise(
+    load: dict[str, Any],
+    rows: Sequence[Any],
+    upstream: dict[str, Any],
+    upstream_stats: dict[str, Any],
+    api_view: Counter[str],
+    all_final: bool,
+) -> dict[str, Any]:
+    created: list[str] = load["created"]
+    wall = load["ended"] - load["started"]
+    lat = load["latency"]
+    codes: dict[str, dict[str, int]] = load["codes"]
+    by_id = {row[0]: row for row in rows}
+    created_set = set(created)
+    per_upstream = Counter(
+        t["payload"].removeprefix("vidugate:") for t in upstream["tasks"] if t["payload"]
+    )
+    completed_at = [row[3] for row in rows if row[1] == "completed" and row[3] is not None]
+    last_end = max(completed_at, default=float("nan"))
+    lost = {
+        "no row for a 200 create": len(created_set - by_id.keys()),
+        "row without a 200 create": len(by_id.keys() - created_set),
+        "never final": sum(1 for i in created if i in by_id and by_id[i][1] not in FINAL),
+        "final, not completed": sum(
+            1 for i in created if i in by_id and by_id[i][1] in FINAL and by_id[i][1] != "completed"
+        ),
+        "no upstream task": sum(1 for i in created if per_upstream[i] == 0),
+        "duplicate upstream tasks": sum(n - 1 for n in per_upstream.values() if n > 1),
+        "status GET not completed": sum(n for s, n in api_view.items() if s != "completed"),
+    }
+    failed_as = Counter(f"{row[1]}:{row[2]}" for row in rows if row[1] != "completed")
+    non_2xx = {
+        kind: {code: n for code, n in counts.items() if not code.startswith("2")}
+        for kind, counts in codes.items()
+    }
+    return {
+        "creates_per_s": codes["create"].get("200", 0) / wall,
+        "gets_per_s": codes["get"].get("200", 0) / wall,
+        "requests_per_s": (len(lat["create"]) + len(lat["get"])) / wall,
+        "create_p50_ms": statistics.median(lat["create"]) * 1000 if lat["create"] else None,
+        "create_p99_ms": pct(lat["create"], 0.99) * 1000,
+        "get_p50_ms": statistics.median(lat["get"]) * 1000 if lat["get"] else None,
+        "get_p99_ms": pct(lat["get"], 0.99) * 1000,
+        "load_seconds": wall,
+        "all_final": all_final,
+        "final_after_s": last_end - load["started"],
+        "tail_s": last_end - load["ended"],
+        "tasks_per_s": len(completed_at) / (last_end - load["started"]),
+        "tasks": len(created),
+        "tasks_lost": sum(lost.values()),
+        "lost": lost,
+        "not_completed_as": dict(failed_as),
+        "non_2xx": non_2xx,
+        "client_failures": load["failures"],
+        "upstream_creates": upstream_stats["creates_accepted"],
+        "upstream_polls": upstream_stats["polls"],
+        "cpu_load": load["cpu_load"],
+        "connections_per_process": load["connections_per_process"],
+    }
+
+
+def code_version() -> str:
+    """The commit measured, and a digest of uncommitted changes under src/ if any."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=HERE, capture_output=True, text=True, check=False
+        ).stdout
+
+    head = git("rev-parse", "--short", "HEAD").strip() or "unknown"
+    diff = git("diff", "HEAD", "--", "../src")
+    if not diff:
+        return head
+    digest = hashlib.sha1(diff.encode()).hexdigest()[:10]
+    return f"{head} + uncommitted src changes (diff sha1 {digest})"
+
+
+# --- report ---------------------------------------------------------------------------
+
+
+def report(args: argparse.Namespace, results: dict[int, dict[str, Any]], elapsed: float) -> None:
+    names = {n: f"{n} proc" + ("s" if n > 1 else "") for n in results}
+    first, last = min(results), max(results)
+    rows: list[tuple[str, str, str, bool]] = [
+        # label, key, format, show the ratio of last over first
+        ("creates/s (load phase)", "creates_per_s", ",.0f", True),
+        ("status GETs/s (load phase)", "gets_per_s", ",.0f", True),
+        ("create p50 ms", "create_p50_ms", ".1f", False),
+        ("create p99 ms", "create_p99_ms", ".1f", False),
+        ("GET p50 ms", "get_p50_ms", ".1f", False),
+        ("GET p99 ms", "get_p99_ms", ".1f", False),
+        ("load phase s", "load_seconds", ".1f", False),
+        ("all final after s", "final_after_s", ".1f", False),
+        ("tasks/s (to all final)", "tasks_per_s", ",.0f", True),
+        ("gateway CPU ms per task", "gateway_cpu_ms_per_task", ".1f", False),
+        ("tasks lost", "tasks_lost", "d", False),
+        ("upstream creates", "upstream_creates", "d", False),
+        ("postgres commits per task", "commits_per_task", ".1f", False),
+        ("  rollbacks (reads) per task", "rollbacks_per_task", ".1f", False),
+        ("task row updates per task", "task_row_updates_per_task", ".1f", False),
+        ("postgres connections opened", "sessions", ",d", False),
+        ("postgres deadlocks", "deadlocks", "d", False),
+        ("gateway log warning/error lines", "log_problems", "d", False),
+    ]
+    print(
+        f"\n{args.tasks} tasks, {args.gets_per_create} status GETs per create, "
+        f"{args.connections} connections; upstream {args.queue:g}+{args.process:g}s per task, "
+        f"polled every {args.poll_seconds:g}s; pin={args.pin}\n"
+    )
+    header = f"{'':30}" + "".join(f"{names[n]:>12}" for n in results)
+    print(header + (f"{'speed-up':>10}" if len(results) > 1 else ""))
+    for label, key, fmt, ratio in rows:
+        line = f"{label:30}" + "".join(f"{format(r[key], fmt):>12}" for r in results.values())
+        if ratio and len(results) > 1:
+            line += f"{results[last][key] / results[first][key]:>9.2f}x"
+        print(line)
+    print(f"\ncores used over the load phase (of {os.cpu_count()}):")
+    for party in (*PARTIES, "everything else", "machine"):
+        label = {"postgres": "postgres (whole server)"}.get(party, party)
+        print(f"  {label:28}" + "".join(f"{r['cpu_load'][party]:>12.2f}" for r in results.values()))
+    for n, r in results.items():
+        per = "/".join(f"{c:.2f}" for c in r["cpu_load"]["gateway per process"])
+        conns = "/".join(str(c) for c in r["connections_per_process"])
+        print(f"  {names[n]}: cores per gateway process {per}; connections per process {conns}")
+    for n, r in results.items():
+        other = r["cpu_load"]["everything else"]
+        if other > 0.2:
+            busiest = ", ".join(f"{k} {v:.2f}" for k, v in r["cpu_load"]["busiest others"].items())
+            print(
+                f"  WARNING {names[n]}: {other:.2f} cores went to other processes (busiest: "
+                f"{busiest}): figures disturbed"
+            )
+    for n, r in results.items():
+        if r["tasks_lost"] or any(r["non_2xx"].values()) or r["log_problems"] or r["deadlocks"]:
+            print(f"\n{names[n]}: lost {r['lost']}, non-2xx {r['non_2xx']}")
+            print(f"  not completed as: {r['not_completed_as']}")
+            for line in r["client_failures"]:
+                print(f"  client saw: {line}")
+            if r["log_copy"]:
+                print(f"  gateway log, from its first warning (whole log: {r['log_copy']}):")
+            for line in r["log_excerpt"]:
+                print(f"  | {line[:300]}")
+    print(f"code: {args.code}")
+    before = " ".join(f"{v:.2f}" for v in args.loadavg_before)
+    after = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"\nwhole run {elapsed:.0f}s; load average before {before}, after {after}")
+    print(json.dumps({names[n]: r for n, r in results.items()}))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tasks", type=int, default=5000, help="creates in the load")
+    parser.add_argument("--gets-per-create", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64, help="client connections")
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--pin",
+        choices=["split", "none"],
+        default="split",
+        help="split: load generator + emulator on the last core, gateway on the first N",
+    )
+    parser.add_argument("--queue", type=float, default=1.0, help="upstream queue seconds")
+    parser.add_argument("--process", type=float, default=3.0, help="upstream process seconds")
+    parser.add_argument("--latency", type=float, default=0.05, help="emulator s per answer")
+    parser.add_argument("--poll-seconds", type=float, default=3.0, help="gateway's Vidu poll")
+    parser.add_argument("--pool-size", type=int, help="VIDUGATE_DATABASE_POOL_SIZE")
+    parser.add_argument("--final-timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--postgres",
+        default="postgres@127.0.0.1:5432",
+        help="USER@HOST:PORT of a PostgreSQL server with trust auth",
+    )
+    args = parser.parse_args()
+    cpus = os.cpu_count() or 1
+    if shutil.which("taskset") is None or cpus < 2:
+        args.pin = "none"
+    args.load_cpus = None if args.pin == "none" else str(cpus - 1)
+    started = time.time()
+    args.loadavg_before = os.getloadavg()
+    args.code = code_version()
+    results: dict[int, dict[str, Any]] = {}
+    for processes in args.processes:
+        print(f"{processes} gateway process(es) ...", flush=True)
+        results[processes] = await run_config(args, processes)
+    report(args, results, time.time() - started)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
