@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
+from vidugate.api.limits import read_limited
 from vidugate.api.openai.body import body_limit, json_object, media_type
 from vidugate.api.vidu.schemas import ViduCreateBody
 from vidugate.domain.models import Mode
@@ -24,17 +25,10 @@ ASPECT_RATIO_MODES = frozenset({Mode.TEXT, Mode.REFERENCE})
 
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
     """The body as a JSON object (empty: no fields), never reading more than limit bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    try:
+        raw = await read_limited(request, limit)
+    except PayloadTooLargeError:
+        raise _too_large(limit) from None  # in Vidu's terms: large images go as URLs
     if not raw.strip():
         return {}
     if media_type(request) not in ("application/json", ""):
