@@ -116,7 +116,7 @@ def start_gateway(data_dir: Path, port: int, role: str) -> tuple[subprocess.Pope
     )
     assert proc.stdout is not None
     first = proc.stdout.readline().decode().strip()
-    key = first.split("=", 1)[1] if first.startswith("VIDUGATE_API_KEY=") else ""
+    key = first.split("=", 1)[1] if first.startswith("export VIDUGATE_API_KEY=") else ""
     wait_up(f"http://127.0.0.1:{port}/healthz", proc)
     return proc, key
 

@@ -127,7 +127,7 @@ class Gateway:
         assert self.proc is not None
         assert self.proc.stdout is not None
         first = await asyncio.to_thread(self.proc.stdout.readline)
-        if not first.startswith("VIDUGATE_API_KEY="):
+        if not first.startswith("export VIDUGATE_API_KEY="):
             raise SystemExit(f"gateway printed no key: {first!r}\n{self.log_tail()}")
         self.key = first.strip().split("=", 1)[1]
         async with aiohttp.ClientSession() as session:  # closed: it holds no connection after

@@ -107,7 +107,7 @@ class Gateway:
         assert self.process is not None
         assert self.process.stdout is not None
         line = self.process.stdout.readline().strip()
-        assert line.startswith("VIDUGATE_API_KEY="), line
+        assert line.startswith("export VIDUGATE_API_KEY="), line
         return line.split("=", 1)[1]
 
     def log(self) -> str:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from vidugate import __version__
-from vidugate.api import errors, health, inputs, limits, upstream
+from vidugate.api import docs, errors, health, inputs, limits, upstream
 from vidugate.api.middleware import RequestIdMiddleware, StatusFastLane
 from vidugate.api.openai import models as openai_models
 from vidugate.api.openai import videos as openai_videos
@@ -34,10 +34,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Video generation gateway: the Vidu video API, OpenAI-compatible.",
         lifespan=lifespan,
+        docs_url=None,  # the viewers come from docs.install, on assets shipped in the package
+        redoc_url=None,
     )
+    docs.install(app)
     # Links are signed for at least signed_url_ttl_seconds, so a body reused for a quarter
     # of that (at most a minute) still hands out links with most of their life left.
-    app.state.rendered_videos = RenderedVideos(min(60.0, settings.signed_url_ttl_seconds / 4))
+    app.state.rendered_videos = RenderedVideos(
+        min(60.0, settings.signed_url_ttl_seconds / 4), max_bytes=settings.render_cache_bytes
+    )
     errors.install(app)
     if settings.role is not Role.WORKER:
         app.add_middleware(StatusFastLane, handler=openai_videos.retrieve_video)

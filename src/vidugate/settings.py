@@ -9,14 +9,11 @@ import tomllib
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-class Role(StrEnum):
-    ALL = "all"
-    API = "api"
-    WORKER = "worker"
+# Re-exported: Role is a setting's type, and code reads it from here.
+from vidugate.roles import Role as Role
 
 
 class StatusDialect(StrEnum):
@@ -69,7 +66,7 @@ class Settings(BaseSettings):
         description="Key for signing video URLs; default: generated once into DATA_DIR/secret.",
     )
     host: str = Field(default="127.0.0.1", description="Address `vidugate serve` binds.")
-    port: int = Field(default=8000, description="Port `vidugate serve` binds.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `vidugate serve` binds.")
     role: Role = Field(default=Role.ALL, description="all: API and workers; api; worker.")
     processes: int = Field(
         default=1,
@@ -195,10 +192,78 @@ class Settings(BaseSettings):
         default=3.0, gt=0, description="How often a running Vidu task is looked at."
     )
 
+    task_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Memory each process may use to keep tasks it has read (polls answered "
+        "without a query), and as much again for parsed task requests; least recently used "
+        "go first.",
+    )
+    render_cache_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=0,
+        description="Memory each process may use to keep serialised video objects, reused "
+        "while a polled task has not changed.",
+    )
+    list_page_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        gt=0,
+        description="About the most task data one list page holds (GET /v1/videos, "
+        "/vidu/ent/v2/tasks); a page that reaches it ends early, with has_more or a "
+        "next_page_token.",
+    )
+
+    image_decode_threads: int = Field(
+        default=2,
+        ge=1,
+        description="Threads each process decodes and scales input images in (a pool of "
+        "their own; one decode at a time per API key).",
+    )
+    max_fetch_bytes_per_request: int = Field(
+        default=100 * 1024 * 1024,
+        gt=0,
+        description="Most bytes the image and watermark URLs of one request may make the "
+        "gateway download, all together (then 413).",
+    )
+    task_row_retention_seconds: int = Field(
+        default=30 * 24 * 3600,
+        gt=0,
+        description="How long a finished task's row (and its Idempotency-Key) is kept after "
+        "it finished; then it is purged. At least VIDUGATE_RETENTION_SECONDS.",
+    )
+
+    head_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a request's line and headers may take to arrive in full, "
+        "counted from the connection's start (or from the next request's first byte); then "
+        "the connection is closed (with a 408 if part of a request came).",
+    )
+    keep_alive_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long a connection may stay idle between requests before it is closed.",
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Connections each process serves at once; a request on one past it is "
+        "answered 503 with Retry-After and its connection closed.",
+    )
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _rows_outlive_content(self) -> Settings:
+        if self.task_row_retention_seconds < self.retention_seconds:
+            raise ValueError(
+                "VIDUGATE_TASK_ROW_RETENTION_SECONDS must be at least VIDUGATE_RETENTION_SECONDS "
+                f"({self.retention_seconds}): a task's row is kept as long as its video."
+            )
+        return self
 
     def all_vidu_accounts(self) -> list[ViduAccountSettings]:
         accounts = list(self.vidu_accounts)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from vidugate.domain.models import MODELS, Mode, frame_size, frame_size_for_shape, size_to_shape
-from vidugate.domain.request import VideoFields, build_request
+from vidugate.domain.request import VideoFields, build_request, check_caps
 from vidugate.errors import InvalidRequestError
 
 
@@ -76,3 +79,56 @@ def test_every_model_has_a_mode_and_sane_defaults() -> None:
         assert spec.default_resolution in spec.resolutions
         assert spec.default_aspect_ratio in spec.aspect_ratios
         assert Mode.TEXT in spec.modes
+
+
+@pytest.mark.parametrize(
+    ("name", "cap"),
+    [("voice_id", 256), ("wm_url", 2048), ("callback_url", 2048), ("payload", 1_048_576)],
+)
+def test_every_text_has_a_cap(name: str, cap: int) -> None:
+    def fields(length: int) -> VideoFields:
+        text = "https://x.io/" + "a" * (length - 13) if "url" in name else "a" * length
+        changes: dict[str, Any] = {name: text}
+        return replace(VideoFields(model="viduq3-pro", prompt="x"), **changes)
+
+    build_request(fields(cap), mode=Mode.TEXT, image_count=0)
+    with pytest.raises(InvalidRequestError) as refused:
+        build_request(fields(cap + 1), mode=Mode.TEXT, image_count=0)
+    assert refused.value.param == name
+    assert str(cap) in refused.value.message
+
+
+def test_meta_data_is_capped_in_utf8_bytes() -> None:
+    def fields(text: str) -> VideoFields:
+        return VideoFields(model="viduq3-pro", prompt="x", meta_data='{"k":"' + text + '"}')
+
+    build_request(fields("a" * (65_536 - 8)), mode=Mode.TEXT, image_count=0)
+    # As many characters, but one of them two bytes long: one byte too many.
+    with pytest.raises(InvalidRequestError) as refused:
+        build_request(fields("a" * (65_536 - 9) + "é"), mode=Mode.TEXT, image_count=0)
+    assert refused.value.param == "meta_data"
+
+
+def test_image_urls_are_capped_wherever_they_are_given() -> None:
+    long_url = "https://x.io/" + "a" * 2048
+    for given, param in (
+        ({"images": long_url}, "images"),
+        ({"images": ["data:image/png;base64,AAAA", long_url]}, "images[1]"),
+        ({"input_reference": {"image_url": long_url}}, "input_reference.image_url"),
+    ):
+        with pytest.raises(InvalidRequestError) as refused:
+            check_caps(given)
+        assert refused.value.param == param
+    check_caps({"images": "A" * 100_000})  # base64 is capped by the image's byte limit
+
+
+def test_a_requests_size_estimate_follows_its_texts() -> None:
+    small = build_request(
+        VideoFields(model="viduq3-pro", prompt="x"), mode=Mode.TEXT, image_count=0
+    )
+    large = build_request(
+        VideoFields(model="viduq3-pro", prompt="x", payload="\U0001f600" * 100_000),
+        mode=Mode.TEXT,
+        image_count=0,
+    )
+    assert 400_000 <= large.approx_bytes() - small.approx_bytes() <= 400_200

@@ -1,5 +1,9 @@
 """Run the Vidu emulator for real (uvicorn in a thread, on a free loopback port) and talk
-to it over HTTP; plus a callback receiver and small request helpers."""
+to it over HTTP; plus a callback receiver and small request helpers.
+
+Tests that need time to pass give the emulator a `ManualClock` and move it
+(`advance_once_waiting`, or `clock.advance` where nothing waits on it) instead of sleeping:
+on a busy machine a sleep can be too short or let too much happen."""
 
 from __future__ import annotations
 
@@ -19,7 +23,9 @@ import httpx
 import uvicorn
 from PIL import Image
 
+from vidugate.clock import Clock, ManualClock
 from vidugate.emulator import Emulator, EmulatorConfig, create_emulator
+from waiting import wait_until
 
 KEY_A, KEY_B = "key-a", "key-b"
 
@@ -68,8 +74,8 @@ class RunningEmulator:
 
 
 @contextmanager
-def run_emulator(config: EmulatorConfig) -> Iterator[RunningEmulator]:
-    app = create_emulator(config)
+def run_emulator(config: EmulatorConfig, clock: Clock | None = None) -> Iterator[RunningEmulator]:
+    app = create_emulator(config, clock=clock)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -224,3 +230,26 @@ class CallbackReceiver:
                     return list(self.deliveries)
             time.sleep(0.02)
         raise AssertionError(f"expected {count} deliveries, got {self.deliveries}")
+
+
+def advance_once_waiting(clock: ManualClock, seconds: float) -> None:
+    """Advance by `seconds` once something waits exactly that long on the clock (a retry's
+    back-off, say): advancing before it started waiting would not wake it."""
+    wait_until(
+        lambda: any(abs(left - seconds) < 1e-6 for left in clock.sleeping()),
+        what=f"a sleeper of {seconds} s (sleeping: {clock.sleeping()})",
+        every=0.01,
+    )
+    clock.advance(seconds)
+
+
+def callbacks_settled(running: RunningEmulator) -> dict[str, Any]:
+    """The callback counters once no task is watched and no delivery is pending: from then
+    on nothing more is sent until something changes."""
+    wait_until(
+        lambda: not running.emulator.watched and running.stats()["callbacks"]["pending"] == 0,
+        what="the callback dispatcher to settle",
+        every=0.01,
+    )
+    callbacks: dict[str, Any] = running.stats()["callbacks"]
+    return callbacks

@@ -26,6 +26,7 @@ from emulatorlib import (
 )
 
 import vidugate.emulator
+from vidugate.clock import ManualClock
 
 URL_IMAGE = "https://images.example.com/cat.png"
 
@@ -101,6 +102,14 @@ def test_create_answers_the_documented_shape(emu: RunningEmulator) -> None:
         ("text2video", {"meta_data": "{not json"}, "meta_data"),
         ("text2video", {"meta_data": {"a": 1}}, "meta_data"),
         ("text2video", {"movement_amplitude": "large"}, "movement_amplitude"),
+        # Not even "auto": Vidu refuses the field on q3 models.
+        ("text2video", {"movement_amplitude": "auto"}, "movement_amplitude"),
+        ("img2video", {"images": [URL_IMAGE], "movement_amplitude": "small"}, "movement_amplitude"),
+        (
+            "text2video",
+            {"model": "viduq2", "movement_amplitude": "wild"},
+            "movement_amplitude",
+        ),
         ("text2video", {"is_rec": True}, "is_rec"),
         ("text2video", {"off_peak": "yes"}, "off_peak"),
         ("text2video", {"callback_url": "ftp://hooks.example.com/x"}, "callback_url"),
@@ -183,35 +192,36 @@ def test_a_task_succeeds_with_the_documented_status_shape(emu: RunningEmulator) 
     assert view["started_at"] < view["ended_at"]
 
 
-def test_state_progression_is_observed_in_order(emu: RunningEmulator) -> None:
-    emu.admin("POST", "/config", {"queue_seconds": 0.6, "process_seconds": 0.3})
-    client = emu.client()
-    task_id = create_ok(client)["task_id"]
-    seen: list[str] = []
-    deadline = time.monotonic() + 10
-    while (not seen or seen[-1] != "success") and time.monotonic() < deadline:
-        state = status(client, task_id)["state"]
-        if not seen or state != seen[-1]:
-            seen.append(state)
-        time.sleep(0.01)
-    assert seen == ["created", "queueing", "processing", "success"]
+def test_states_follow_the_clock_in_order() -> None:
+    clock = ManualClock()  # moved by hand: each state is seen at its documented moment
+    with run_emulator(fast_config(queue_seconds=2.0, process_seconds=3.0), clock) as emu:
+        client = emu.client()
+        task_id = create_ok(client)["task_id"]
+        seen = [status(client, task_id)["state"]]
+        for step in (0.5, 0.5, 1.0, 2.5, 0.5):
+            clock.advance(step)
+            seen.append(status(client, task_id)["state"])
+    # created for the first half of queue_seconds, then queueing, then process_seconds.
+    assert seen == ["created", "created", "queueing", "processing", "processing", "success"]
 
 
-def test_six_tasks_on_one_account_leave_one_queueing(emu: RunningEmulator) -> None:
-    emu.admin("POST", "/config", {"queue_seconds": 0.05, "process_seconds": 1.0})
-    client = emu.client()
-    ids = [create_ok(client, payload=str(i))["task_id"] for i in range(6)]
-    other = create_ok(emu.client(KEY_B))["task_id"]
-    time.sleep(0.3)
-    states = [status(client, task_id)["state"] for task_id in ids]
-    assert states == ["processing"] * 5 + ["queueing"]
-    assert status(emu.client(KEY_B), other)["state"] == "processing"  # its own slots
-    remains = client.get("/ent/v2/credits").json()["remains"][0]
-    assert (remains["current_concurrency"], remains["queue_count"]) == (5, 1)
-    wait_state(client, ids[5], {"processing"}, timeout=5)
-    assert status(client, ids[0])["state"] == "success"
-    views = {v["id"]: v for v in emu.admin("GET", "/tasks")["tasks"]}
-    assert views[ids[5]]["started_at"] >= views[ids[0]]["ended_at"]
+def test_six_tasks_on_one_account_leave_one_queueing() -> None:
+    clock = ManualClock()
+    with run_emulator(fast_config(queue_seconds=1.0, process_seconds=4.0), clock) as emu:
+        client = emu.client()
+        ids = [create_ok(client, payload=str(i))["task_id"] for i in range(6)]
+        other = create_ok(emu.client(KEY_B))["task_id"]
+        clock.advance(1.0)
+        states = [status(client, task_id)["state"] for task_id in ids]
+        assert states == ["processing"] * 5 + ["queueing"]
+        assert status(emu.client(KEY_B), other)["state"] == "processing"  # its own slots
+        remains = client.get("/ent/v2/credits").json()["remains"][0]
+        assert (remains["current_concurrency"], remains["queue_count"]) == (5, 1)
+        clock.advance(4.0)  # the first five end: the sixth takes a freed slot
+        assert status(client, ids[5])["state"] == "processing"
+        assert status(client, ids[0])["state"] == "success"
+        views = {v["id"]: v for v in emu.admin("GET", "/tasks")["tasks"]}
+        assert views[ids[5]]["started_at"] == views[ids[0]]["ended_at"]
 
 
 def test_another_accounts_task_is_not_found(emu: RunningEmulator) -> None:
@@ -294,7 +304,7 @@ def test_list_pages_newest_first_and_filters(emu: RunningEmulator) -> None:
     seen: list[str] = []
     token = ""
     while True:
-        params: dict[str, Any] = {"pager.page_size": 2}
+        params: dict[str, Any] = {"paper.pagesz": 2}
         if token:
             params["pager.page_token"] = token
         page = _list(client, **params)
@@ -303,32 +313,62 @@ def test_list_pages_newest_first_and_filters(emu: RunningEmulator) -> None:
         if not token:
             break
     assert seen == ids[::-1]
+    by_page = [
+        [t["id"] for t in _list(client, **{"paper.pagesz": 2, "paper.page": n})["tasks"]]
+        for n in range(3)
+    ]
+    assert by_page == [ids[4:2:-1], ids[2:0:-1], ids[:1]]
     item = _list(client)["tasks"][0]
     assert {"model", "prompt", "payload", "created_at", "state", "credits"} <= set(item)
     found = [t for t in _list(client)["tasks"] if t["payload"] == "order-2"]
     assert [t["id"] for t in found] == [ids[2]]
-    assert [t["id"] for t in _list(client, task_ids=f"{ids[0]},{ids[3]}")["tasks"]] == [
-        ids[3], ids[0],
-    ]  # fmt: skip
+    # Arrays: repeated parameters or comma-separated.
+    both = [ids[3], ids[0]]
+    for task_ids in ([ids[0], ids[3]], f"{ids[0]},{ids[3]}"):
+        assert [t["id"] for t in _list(client, task_ids=task_ids)["tasks"]] == both
     emu.admin("POST", f"/tasks/{ids[1]}/finish")
-    assert [t["id"] for t in _list(client, state="success")["tasks"]] == [ids[1]]
+    assert [t["id"] for t in _list(client, states="success")["tasks"]] == [ids[1]]
+    assert len(_list(client, states=["success", "queueing", "processing"])["tasks"]) == 5
+    assert len(_list(client, model_versions="q3-pro", resolutions="720p")["tasks"]) == 5
+    assert _list(client, model_versions="q2-pro")["tasks"] == []
+    assert _list(client, templates="hug")["tasks"] == []
     now = datetime.now(UTC)
     window = {
-        "created_at_from": (now - timedelta(minutes=1)).isoformat().replace("+00:00", "Z"),
-        "created_at_to": (now + timedelta(minutes=1)).isoformat().replace("+00:00", "Z"),
+        "created_at.from": (now - timedelta(minutes=1)).isoformat().replace("+00:00", "Z"),
+        "created_at.to": (now + timedelta(minutes=1)).isoformat().replace("+00:00", "Z"),
     }
     assert len(_list(client, **window)["tasks"]) == 5
-    past = {"created_at_to": (now - timedelta(minutes=1)).isoformat()}
+    past = {"created_at.to": (now - timedelta(minutes=1)).isoformat()}
     assert _list(client, **past)["tasks"] == []
-    for params in (
-        {"pager.page_size": 101},
-        {"pager.page_size": 0},
-        {"pager.page_token": "garbage!"},
-        {"state": "done"},
-        {"created_at_from": "yesterday"},
+    future = {"created_at.from": (now + timedelta(minutes=1)).isoformat()}
+    assert _list(client, **future)["tasks"] == []
+    for params, name in (
+        ({"paper.pagesz": 101}, "paper.pagesz"),
+        ({"paper.pagesz": 0}, "paper.pagesz"),
+        ({"paper.page": -1}, "paper.page"),
+        ({"pager.page_token": "garbage!"}, "pager.page_token"),
+        ({"states": "done"}, "states"),
+        ({"created_at.from": "yesterday"}, "created_at.from"),
+        # Names Vidu's page does not have are refused, not silently ignored.
+        ({"created_at_from": now.isoformat()}, "created_at_from"),
+        ({"pager.page_size": 100}, "pager.page_size"),
+        ({"state": "success"}, "state"),
     ):
-        assert_vidu_error(client.get("/ent/v2/tasks", params=params), 400, "FieldInvalid")
-    assert emu.stats()["list_calls"] >= 8
+        response = client.get("/ent/v2/tasks", params=params)
+        assert_vidu_error(response, 400, "FieldInvalid", name)
+    assert emu.stats()["list_calls"] >= 14
+
+
+def test_credits_answer_as_vidu_documents(shared: RunningEmulator) -> None:
+    client = shared.client(KEY_B)
+    answer = client.get("/ent/v2/credits").json()
+    assert set(answer) == {"remains"}
+    (remains,) = answer["remains"]
+    assert remains["type"] == "metered"
+    assert remains["credit_remain"] == 10_000
+    assert {"concurrency_limit", "current_concurrency", "queue_count"} <= set(remains)
+    detail = client.get("/ent/v2/credits", params={"show_detail": "true"}).json()
+    assert detail["packages"][0]["credit_remain"] == 10_000
 
 
 def test_admin_surface(emu: RunningEmulator) -> None:

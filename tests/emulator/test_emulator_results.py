@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,10 +14,10 @@ from emulatorlib import (
     image_data_uri,
     run_emulator,
     status,
-    wait_state,
 )
 
 from gatewaylib import probe_mp4
+from vidugate.clock import ManualClock
 
 
 @pytest.fixture(scope="module")
@@ -90,18 +89,21 @@ def test_image_tasks_take_the_images_shape_and_watermark(rendering: RunningEmula
 
 
 def test_links_expire_after_the_ttl() -> None:
-    with run_emulator(fast_config(result_ttl=1.0)) as emu:
+    clock = ManualClock()
+    with run_emulator(fast_config(result_ttl=60.0), clock) as emu:
         client = emu.client()
         task_id = create_ok(client)["task_id"]
-        url = wait_state(client, task_id, {"success"})["creations"][0]["url"]
+        url = _finished(emu, client, task_id)["url"]
+        expires = int(parse_qs(urlsplit(url).query)["Expires"][0])
+        assert expires == clock.now() + 60
         with httpx.Client() as plain:
+            clock.advance(59.0)
             assert plain.get(url).status_code == 200
             tampered = url.replace("Signature=", "Signature=0")
             denied = plain.get(tampered)
             assert denied.status_code == 403
             assert b"SignatureDoesNotMatch" in denied.content
-            expires = int(parse_qs(urlsplit(url).query)["Expires"][0])
-            time.sleep(max(0.0, expires - time.time()) + 0.05)
+            clock.advance(1.0)
             expired = plain.get(url)
         assert expired.status_code == 403
         assert expired.headers["content-type"].startswith("application/xml")

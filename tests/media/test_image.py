@@ -1,4 +1,4 @@
-"""Image sniffing, inspection and inline base64 decoding."""
+"""Image sniffing, bounded decoding (header checks, scaling down) and inline base64."""
 
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from imagelib import flat_png
 from vidugate.errors import InvalidRequestError, PayloadTooLargeError, UnsupportedMediaError
 from vidugate.media.image import (
     MAX_IMAGE_PIXELS,
+    STORED_SHORT_SIDE,
     ImageInfo,
     ImageKind,
+    declared_size,
     decode_base64_image,
-    inspect_image,
     looks_like_base64_image,
+    prepare_image,
     sniff_image_kind,
 )
 
@@ -33,6 +36,10 @@ def _encode(size: tuple[int, int], fmt: str, noise: bool = False) -> bytes:
     buf = io.BytesIO()
     im.save(buf, format=fmt)
     return buf.getvalue()
+
+
+def inspect_image(path: Path, *, param: str) -> ImageInfo:
+    return prepare_image(path, path.with_name(path.name + ".reduced"), param=param).info
 
 
 def _write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -232,3 +239,144 @@ def test_oversize_base64_refused_without_decoding(
 )
 def test_looks_like_base64_image(text: str, expected: bool) -> None:
     assert looks_like_base64_image(text) is expected
+
+
+# --- bounded decoding: the header decides before any decoder runs; big images are kept
+# scaled down to what frames need.
+
+
+def _save(im: Image.Image, fmt: str, **options: object) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format=fmt, **options)
+    return buf.getvalue()
+
+
+def _exif(orientation: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return exif.tobytes()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        PNG,
+        JPEG,
+        WEBP,
+        _save(Image.new("RGB", (300, 200)), "JPEG", progressive=True),
+        _save(Image.new("RGB", (300, 200)), "JPEG", icc_profile=b"\0" * 200_000),  # 4 segments
+        _save(Image.new("RGB", (300, 200)), "WEBP", lossless=True),
+        _save(Image.new("RGBA", (300, 200)), "WEBP"),
+        _save(Image.new("L", (300, 200)), "PNG"),
+    ],
+)
+def test_header_size_is_the_size_pillow_decodes(tmp_path: Path, data: bytes) -> None:
+    path = _write(tmp_path, "img", data)
+    kind = sniff_image_kind(data[:16])
+    assert kind is not None
+    with Image.open(path) as im:
+        assert declared_size(path, kind) == im.size
+
+
+def test_the_bomb_png_is_refused_from_its_header(tmp_path: Path) -> None:
+    # The issue's bomb: 233 KB declaring 8944x8944 (80 MP, 240 MB decoded), once accepted.
+    data = flat_png(8944, 8944)
+    assert len(data) < 300_000
+    with pytest.raises(InvalidRequestError) as info:
+        inspect_image(_write(tmp_path, "bomb.png", data), param="images")
+    assert info.value.param == "images"
+    assert "8944x8944" in info.value.message
+    assert f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels" in info.value.message
+
+
+def test_a_webp_canvas_over_the_cap_is_refused_before_its_decoder_allocates(
+    tmp_path: Path,
+) -> None:
+    # libwebp allocates the whole canvas when a file is opened: the header must decide.
+    vp8x = b"VP8X" + struct.pack("<I", 10) + b"\x10\0\0\0"
+    vp8x += (10_000 - 1).to_bytes(3, "little") + (10_000 - 1).to_bytes(3, "little")
+    data = b"RIFF" + struct.pack("<I", 4 + len(vp8x)) + b"WEBP" + vp8x
+    with pytest.raises(InvalidRequestError) as info:
+        inspect_image(_write(tmp_path, "x.webp", data), param="images")
+    assert "10000x10000" in info.value.message
+    assert info.value.code == "invalid_value"
+
+
+def test_a_jpeg_with_a_second_larger_frame_header_is_refused(tmp_path: Path) -> None:
+    # Pillow takes the last frame header; the check takes the largest of them.
+    small = _save(Image.new("RGB", (64, 48)), "JPEG")
+    sof = small.index(b"\xff\xc0")
+    length = struct.unpack(">H", small[sof + 2 : sof + 4])[0]
+    fake = bytearray(small[sof : sof + 2 + length])
+    fake[5:9] = struct.pack(">HH", 9000, 9000)
+    data = small[: sof + 2 + length] + bytes(fake) + small[sof + 2 + length :]
+    with pytest.raises(InvalidRequestError) as info:
+        inspect_image(_write(tmp_path, "x.jpg", data), param="images")
+    assert "megapixels" in info.value.message
+
+
+def test_pillow_guard_is_set_to_the_documented_cap() -> None:
+    assert Image.MAX_IMAGE_PIXELS == MAX_IMAGE_PIXELS == 40_000_000
+
+
+def test_a_small_image_is_kept_as_it_came(tmp_path: Path) -> None:
+    path = _write(tmp_path, "x.png", PNG)
+    prepared = prepare_image(path, tmp_path / "out", param="images")
+    assert not prepared.reduced
+    assert prepared.path == path
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("size", "fmt", "mode", "expected"),
+    [
+        ((4000, 3000), "JPEG", "RGB", (1920, 1440)),
+        ((3000, 4000), "WEBP", "RGBA", (1440, 1920)),
+        ((6000, 1500), "PNG", "RGBA", (5760, 1440)),
+        ((3000, 3000), "PNG", "P", (1440, 1440)),
+        ((3000, 2000), "PNG", "I;16", (2160, 1440)),
+    ],
+)
+def test_a_big_image_is_kept_scaled_down_in_its_own_format(
+    tmp_path: Path, size: tuple[int, int], fmt: str, mode: str, expected: tuple[int, int]
+) -> None:
+    assert min(expected) == STORED_SHORT_SIDE
+    colour: object = {"RGB": (200, 80, 40), "RGBA": (200, 80, 40, 128), "P": 7}.get(mode, 40000)
+    im = Image.new(mode, size, colour)  # type: ignore[arg-type]
+    path = _write(tmp_path, "big", _save(im, fmt))
+    prepared = prepare_image(path, tmp_path / "small", param="images")
+    assert prepared.reduced
+    assert prepared.path == tmp_path / "small"
+    assert (prepared.info.width, prepared.info.height) == expected
+    with Image.open(prepared.path) as small:
+        assert small.format == fmt
+        assert small.size == expected
+        small.load()
+        if mode == "RGBA":
+            assert small.mode == "RGBA"
+            assert abs(small.getpixel((10, 10))[3] - 128) <= 2  # type: ignore[index]
+        elif mode == "RGB":
+            red, green, blue = small.getpixel((10, 10))  # type: ignore[misc]
+            assert max(abs(red - 200), abs(green - 80), abs(blue - 40)) <= 3
+
+
+def test_a_big_rotated_photo_is_kept_upright(tmp_path: Path) -> None:
+    im = Image.new("RGB", (4000, 3000), (0, 0, 255))
+    im.paste((255, 0, 0), (0, 0, 2000, 3000))  # left half red as stored
+    path = _write(tmp_path, "photo.jpg", _save(im, "JPEG", exif=_exif(6)))
+    prepared = prepare_image(path, tmp_path / "small", param="images")
+    assert (prepared.info.width, prepared.info.height) == (1440, 1920)
+    with Image.open(prepared.path) as small:
+        assert small.size == (1440, 1920)
+        assert small.getexif().get(0x0112) is None
+        # Orientation 6 turns the picture clockwise: the stored left half is now on top.
+        top, bottom = small.getpixel((720, 100)), small.getpixel((720, 1800))
+    assert top[0] > 200 > top[2]  # type: ignore[index]
+    assert bottom[2] > 200 > bottom[0]  # type: ignore[index]
+
+
+def test_a_small_rotated_photo_reports_its_upright_size(tmp_path: Path) -> None:
+    path = _write(tmp_path, "photo.jpg", _save(Image.new("RGB", (400, 300)), "JPEG", exif=_exif(6)))
+    prepared = prepare_image(path, tmp_path / "small", param="images")
+    assert not prepared.reduced
+    assert (prepared.info.width, prepared.info.height) == (300, 400)

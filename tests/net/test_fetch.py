@@ -22,6 +22,7 @@ from vidugate.errors import InvalidRequestError, PayloadTooLargeError
 from vidugate.net.fetch import (
     AddressGuard,
     BlockedAddressError,
+    FetchBudget,
     FetchPolicy,
     GuardedResolver,
     UrlFetcher,
@@ -392,3 +393,40 @@ async def test_fetcher_usable_without_context_manager(servers: Servers, tmp_path
     finally:
         await fetcher.close()
     assert dest.read_bytes() == PNG
+
+
+async def test_one_budget_is_shared_by_a_requests_fetches(servers: Servers, tmp_path: Path) -> None:
+    budget = FetchBudget(2 * len(PNG) + 100)
+    async with UrlFetcher(PRIVATE_OK) as fetcher:
+        for index in range(2):
+            dest = tmp_path / f"in{index}"
+            await fetcher.fetch_to_file(
+                servers.url("/img.png"), dest, max_bytes=1 << 20, param="images", budget=budget
+            )
+            assert dest.read_bytes() == PNG
+        assert budget.used == 2 * len(PNG)
+        dest = tmp_path / "in2"
+        with pytest.raises(PayloadTooLargeError) as info:
+            await fetcher.fetch_to_file(
+                servers.url("/img.png"), dest, max_bytes=1 << 20, param="images[2]", budget=budget
+            )
+    assert info.value.param == "images[2]"
+    assert info.value.message.startswith("images[2]:")
+    assert FetchBudget.SETTING in info.value.message
+    assert _no_files(dest)
+    # Refused from its Content-Length: the body was never read.
+    assert budget.used == 2 * len(PNG)
+
+
+async def test_budget_is_enforced_while_streaming(servers: Servers, tmp_path: Path) -> None:
+    # No Content-Length: the budget stops the read as it passes, well under the file's cap.
+    budget = FetchBudget(300_000)
+    dest = tmp_path / "x"
+    async with UrlFetcher(PRIVATE_OK) as fetcher:
+        with pytest.raises(PayloadTooLargeError) as info:
+            await fetcher.fetch_to_file(
+                servers.url("/chunked"), dest, max_bytes=1 << 30, param="wm_url", budget=budget
+            )
+    assert info.value.param == "wm_url"
+    assert 300_000 < budget.used <= 300_000 + 65536  # at most one chunk past the limit
+    assert _no_files(dest)

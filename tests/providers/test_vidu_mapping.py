@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,19 +16,41 @@ from vidugate.errors import (
     UpstreamUnavailableError,
 )
 from vidugate.providers.base import JobState
+from vidugate.providers.vidu.failures import FAILURES, task_error
 from vidugate.providers.vidu.mapping import (
     create_body,
     error_for,
     job_status,
     result_urls,
-    task_error,
 )
 from vidugate.settings import DEFAULT_VIDU_MODEL_MAP
+
+DOCUMENTED_CODES = {
+    "content_policy",
+    "invalid_image",
+    "image_unreachable",
+    "upstream_invalid_request",
+    "model_unavailable",
+    "insufficient_credits",
+    "upstream_cancelled",
+    "generation_failed",
+}
 
 
 def request(mode: Mode, count: int = 0, **fields: Any) -> VideoRequest:
     values: dict[str, Any] = {"model": "viduq2-pro", "prompt": "p", **fields}
     return build_request(VideoFields(**values), mode=mode, image_count=count).with_seed()
+
+
+@pytest.mark.parametrize("model", ["viduq3-pro", "viduq3-turbo"])
+def test_fields_without_effect_are_not_sent(model: str) -> None:
+    # Vidu refuses movement_amplitude on q3 models, where it changes nothing.
+    req = request(Mode.IMAGE, 1, model=model, movement_amplitude="large", voice_id="v1", bgm=True)
+    body = create_body(
+        req, task_id="t", images=["x"], model_map=DEFAULT_VIDU_MODEL_MAP, callback_url=None
+    )
+    assert {"movement_amplitude", "voice_id", "bgm"}.isdisjoint(body)
+    assert body["model"] == model
 
 
 def test_every_field_goes_upstream() -> None:
@@ -122,6 +145,10 @@ def test_states_and_progress() -> None:
     [
         (400, "FieldInvalid", UpstreamRejectedError, "upstream_invalid_request"),
         (400, "TaskPromptPolicyViolation", UpstreamRejectedError, "content_policy"),
+        (400, "AuditSubmitIllegal", UpstreamRejectedError, "content_policy"),
+        (400, "ImageFormatInvalid", UpstreamRejectedError, "invalid_image"),
+        (400, "ModelUnavailable", UpstreamRejectedError, "model_unavailable"),
+        (400, "OperationInProcess", UpstreamUnavailableError, "upstream_unavailable"),
         (400, "CreditInsufficient", UpstreamUnavailableError, "upstream_out_of_credits"),
         (402, "CreditInsufficient", UpstreamUnavailableError, "upstream_out_of_credits"),
         (401, "Unauthorized", UpstreamAuthError, "upstream_auth_error"),
@@ -143,18 +170,55 @@ def test_every_error_reason_is_mapped(status: int, reason: str, kind: type, code
 
 
 @pytest.mark.parametrize(
-    ("err_code", "words"),
+    ("err_code", "code", "words"),
     [
-        ("TaskPromptPolicyViolation", "policy"),
-        ("AudioNotSupportedOffPeak", "audio=false"),
-        ("CreditInsufficient", "credits"),
-        ("InternalServiceFailure", "try again"),
-        ("SomethingNew", "SomethingNew"),
-        ("", "without a reason"),
+        ("TaskPromptPolicyViolation", "content_policy", "change them"),
+        ("AuditSubmitIllegal", "content_policy", "change them"),
+        ("CreationPolicyViolation", "content_policy", "rephrase the prompt"),
+        ("ImageFormatInvalid", "invalid_image", "PNG, JPEG or WebP"),
+        ("PageSizeOutOfRange", "invalid_image", "1:4 and 4:1"),
+        ("ImageCheckFaceFailed", "invalid_image", "another image"),
+        ("ImageDownloadFailure", "image_unreachable", "VIDUGATE_PUBLIC_BASE_URL"),
+        ("AudioNotSupportedOffPeak", "upstream_invalid_request", "audio=false"),
+        ("FieldInvalid", "upstream_invalid_request", "GET /v1/models"),
+        ("ModelUnavailable", "model_unavailable", "another model"),
+        ("CreditInsufficient", "insufficient_credits", "credits"),
+        ("TaskCanceled", "upstream_cancelled", "create it again"),
+        ("InternalServiceFailure", "generation_failed", "try again"),
+        ("SystemThrottling", "generation_failed", "try again"),
+        ("SomethingNew", "upstream_failed", "give the operator"),
     ],
 )
-def test_failed_task_errors_say_what_to_do(err_code: str, words: str) -> None:
-    assert words in task_error(err_code).message
+def test_failed_task_errors_are_gateway_codes_saying_what_to_do(
+    err_code: str, code: str, words: str
+) -> None:
+    error = task_error(err_code)
+    assert error.code == code
+    assert words in error.message
+    # Vidu's own code stays visible, in the message only.
+    assert error.message.endswith(f"(Vidu err_code: {err_code})")
+
+
+def test_a_failure_without_or_with_a_strange_code() -> None:
+    bare = task_error("")
+    assert (bare.code, bare.message) == (
+        "generation_failed",
+        "Vidu reported the task failed without a reason; try again.",
+    )
+    hostile = task_error("Bad\nINJECTED" + "x" * 500)
+    assert hostile.code == "upstream_failed"
+    assert "\n" not in hostile.message
+    assert len(hostile.message) < 300
+    # Every documented gateway code comes from the table, never from Vidu's text.
+    assert {failure.code for failure in FAILURES.values()} <= DOCUMENTED_CODES
+
+
+def test_every_failure_code_is_documented() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "providers" / "vidu.md").read_text()
+    for code in DOCUMENTED_CODES | {"upstream_failed"}:
+        assert f"`{code}`" in doc, code
+    for err_code in FAILURES:
+        assert f"`{err_code}`" in doc, err_code
 
 
 def test_result_urls() -> None:

@@ -76,14 +76,63 @@ def test_policy_violation_fails_the_task_with_a_clear_error(tmp_path: Path) -> N
     assert "policy" in done["error"]["message"]
 
 
-def test_failed_upstream_task_is_reported(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("err_code", "code", "advice"),
+    [
+        ("InternalServiceFailure", "generation_failed", "try again"),
+        ("CreationPolicyViolation", "content_policy", "rephrase the prompt"),
+        ("SomethingViduAddsLater", "upstream_failed", "give the operator the code"),
+    ],
+)
+def test_failed_upstream_task_is_reported_with_a_gateway_code(
+    tmp_path: Path, err_code: str, code: str, advice: str
+) -> None:
     config = fast_config(result_mode="fixed")
     config.faults.fail_task = 1.0
+    config.faults.fail_err_code = err_code
     with vidu_gateway(tmp_path, config=config) as (gateway, _emulator), gateway.client() as c:
         created = c.post("/v1/videos", json={"model": "viduq3-pro", "prompt": "x", **CLIP})
         done = wait_final(c, created.json()["id"])
+        vidu = c.get(f"/vidu/ent/v2/tasks/{created.json()['id']}/creations").json()
     assert done["status"] == "failed"
-    assert done["error"]["code"] == "InternalServiceFailure"
+    assert done["error"]["code"] == code
+    assert advice in done["error"]["message"]
+    assert f"(Vidu err_code: {err_code})" in done["error"]["message"]
+    assert vidu["err_code"] == code
+    assert f"upstream.task_failed task_id={created.json()['id']} account=a " in gateway.all_logs()
+    assert f"err_code={err_code} code={code}" in gateway.all_logs()
+
+
+def test_movement_amplitude_is_not_sent_for_q3(tmp_path: Path) -> None:
+    # Vidu (and its emulator) refuse movement_amplitude on q3, where it has no effect.
+    with vidu_gateway(tmp_path) as (gateway, emulator), gateway.client() as client:
+        created = client.post(
+            "/vidu/ent/v2/text2video",
+            json={"model": "viduq3-pro", "prompt": "calm", "movement_amplitude": "large", **CLIP},
+        )
+        assert created.status_code == 200, created.text
+        done = wait_final(client, created.json()["task_id"])
+        assert done["status"] == "completed", done
+        assert emulator.stats()["creates_rejected"] == 0
+
+
+def test_the_reported_size_is_the_stored_files(tmp_path: Path) -> None:
+    # "fixed" results are 320x180 whatever was asked: the size is read from the file.
+    config = fast_config(result_mode="fixed")
+    with vidu_gateway(tmp_path, config=config) as (gateway, _emulator), gateway.client() as c:
+        created = c.post(
+            "/v1/videos", json={"model": "viduq3-pro", "prompt": "x", "size": "1280x720"}
+        ).json()
+        assert created["size"] == "1280x720"  # what was asked, until the file is there
+        done = wait_final(c, created["id"])
+        assert done["status"] == "completed"
+        assert done["size"] == "320x180"
+        assert c.get(f"/v1/videos/{created['id']}").json()["size"] == "320x180"
+        listed = c.get("/v1/videos").json()["data"]
+        assert [v["size"] for v in listed if v["id"] == created["id"]] == ["320x180"]
+        stored = probe_mp4(c.get(f"/v1/videos/{created['id']}/content").content)
+        assert (stored.width, stored.height) == (320, 180)
+    assert "result.size_differs" in gateway.all_logs()
 
 
 def test_accounts_fail_over_and_tasks_stay_pinned(tmp_path: Path) -> None:
@@ -100,12 +149,12 @@ def test_accounts_fail_over_and_tasks_stay_pinned(tmp_path: Path) -> None:
             finals = [wait_final(client, i) for i in ids]
             assert all(f["status"] == "completed" for f in finals), finals
         accounts = {upstream_of(emulator, i)[0]["account"] for i in ids}
-        # The refused key is disabled, the poor one is exhausted after its one task.
+        # The refused key is disabled; the poor one takes no task it cannot pay for.
         assert accounts <= {KEY_A, KEY_B, "poor"}
         assert {KEY_A, KEY_B} <= accounts
         log = gateway.all_logs()
         assert "upstream.account_disabled account=revoked" in log
-        assert "upstream.account_exhausted account=poor" in log
+        assert "upstream.account_exhausted" not in log
         assert "key-nobody-knows" not in log  # upstream keys are never logged
         assert KEY_A not in log
     assert_clean_log(gateway)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ from emulatorlib import KEY_A, KEY_B, RunningEmulator, fast_config, run_emulator
 
 from gatewaylib import Gateway, free_port
 from vidugate.emulator import EmulatorConfig
+from waiting import wait_until
 
 
 def accounts_json(
@@ -68,14 +68,6 @@ def upstream_tasks(emulator: RunningEmulator) -> list[dict[str, Any]]:
 def upstream_of(emulator: RunningEmulator, video_id: str) -> list[dict[str, Any]]:
     """Every upstream task made for one gateway task (found by the gateway's marker)."""
     return [t for t in upstream_tasks(emulator) if t["payload"] == f"vidugate:{video_id}"]
-
-
-def wait_until(predicate: Any, timeout: float = 30, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 __all__ = ["KEY_A", "KEY_B", "upstream_of", "upstream_tasks", "vidu_gateway", "wait_until"]

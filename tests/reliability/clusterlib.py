@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,17 +85,6 @@ def cluster(root: Path, size: int = 2, **settings: str) -> Iterator[Cluster]:
         yield running
     finally:
         running.stop()
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 60, what: str = "it") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def count_lines(log: str, needle: str) -> int:

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fuzzlinks import MISSING_TASK, signed_link_junk
+
 OPENAI_BASE = {"model": "viduq3-pro", "prompt": "A paper boat", "duration": 1}
 VIDU_BASE = {"model": "viduq2", "prompt": "A paper boat", "duration": 1}
 VIDU_CREATES = ["text2video", "img2video", "start-end2video", "reference2video"]
-MISSING_TASK = "video_01ZZZZZZZZZZZZZZZZZZZZZZZZ"
 
 # Text that is hard on parsers and logs: right-to-left and zero-width marks, a BOM, NUL and
 # other controls, combining marks, astral characters.
@@ -370,6 +371,7 @@ GENERATORS: list[Callable[[random.Random], dict[str, Any]]] = [
     form_odd_part,
     form_broken_framing,
     list_query_junk,
+    signed_link_junk,
 ]
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from clusterlib import report, wait_until
+from clusterlib import report
 from pglib import PrivateServer, private_server
 
 from gatewaylib import Gateway, wait_final
+from waiting import wait_until
 
 CREATES = 24
 OUTAGE_SECONDS = 5.0

@@ -1,8 +1,10 @@
-"""Thousands of hostile bodies, each invalid by construction (fuzzlib.py: truncated, wrong
+"""Thousands of hostile requests, each invalid by construction (fuzzlib.py: truncated, wrong
 types, unknown and repeated fields, odd Unicode, lone surrogates, bad bytes, deep nesting,
-oversized fields, wrong content types, broken multipart framing), on both surfaces. Every
-one must be refused with the 4xx its case names, in the envelope of the surface called;
-never a 5xx, never a success. The session's log is checked for tracebacks at its end."""
+oversized fields, wrong content types, broken multipart framing; fuzzlinks.py: signed
+links with odd Unicode digits, huge numbers, empty and repeated parameters), on both
+surfaces. Every one must be refused with the 4xx its case names, in the envelope of the
+surface called; never a 5xx, never a success. The session's log is checked for tracebacks
+at its end."""
 
 from __future__ import annotations
 

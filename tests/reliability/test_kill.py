@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clusterlib import cluster, count_lines, create_videos, report, wait_until
+from clusterlib import cluster, count_lines, create_videos, report
 from emulatorlib import fast_config, run_emulator
 from vidulib import accounts_json, upstream_of
 
 from gatewaylib import probe_mp4, wait_final
+from waiting import wait_until
 
 TASKS = 6
 

@@ -9,9 +9,10 @@ import signal
 import subprocess
 from pathlib import Path
 
-from clusterlib import count_lines, create_videos, postgres_gateway, report, wait_until
+from clusterlib import count_lines, create_videos, postgres_gateway, report
 
 from gatewaylib import Gateway, wait_final
+from waiting import wait_until
 
 
 def children(pid: int) -> set[int]:

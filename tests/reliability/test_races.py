@@ -25,9 +25,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from clusterlib import Cluster, cluster, count_lines, create_videos, report, wait_until
+from clusterlib import Cluster, cluster, count_lines, create_videos, report
 
 from gatewaylib import probe_mp4, wait_final
+from waiting import wait_until
 
 pytestmark = pytest.mark.slow
 

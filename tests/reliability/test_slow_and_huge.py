@@ -212,7 +212,8 @@ def test_a_huge_streamed_body_is_refused_while_it_streams_in_bounded_memory(
         taken_mb=round(answer.sent / MB),
         memory_peak_growth_mb=round(growth[0], 1),
     )
-    assert answer.status == 413, (answer.status, answer.body[:300])
+    # A callback is refused on its headers before its body is read (this gateway takes none).
+    assert answer.status == (404 if kind == "callback" else 413), (answer.status, answer.body[:300])
     assert answer.sent_before_answer < HUGE, "the whole body was taken before the answer"
     # Not read (and thrown away) to its end either: the connection was closed on it.
     assert answer.closed

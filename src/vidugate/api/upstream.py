@@ -11,7 +11,8 @@ from vidugate.api.limits import read_limited
 router = APIRouter(tags=["upstream"], include_in_schema=False)
 
 # A callback is a task document (Vidu echoes payload, at most 1,048,576 characters, in it);
-# the route takes no key, so it must not hold whatever anyone sends.
+# the route takes no key, so it must not hold whatever anyone sends: the body is read, up to
+# this, only once the signature has checked out (see services/callbacks.py).
 CALLBACK_BODY_LIMIT = 4 * 1024 * 1024
 
 
@@ -19,13 +20,22 @@ CALLBACK_BODY_LIMIT = 4 * 1024 * 1024
 async def upstream_callback(
     provider_id: str, request: Request, services: ServicesDep
 ) -> JSONResponse:
+    scope = request.scope
+    # Raw, as received: Vidu signs the callback URL's path and query as they stand in it,
+    # and that URL is the one the gateway gave it. Starlette's request.url re-decodes both.
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else request.url.path
+
+    async def read_body() -> bytes:
+        return await read_limited(request, CALLBACK_BODY_LIMIT)
+
     await services.callbacks.receive(
         provider_id,
         method=request.method,
-        path=request.url.path,
-        query=request.url.query,
+        path=path,
+        query=scope.get("query_string", b"").decode("latin-1"),
         headers=request.headers,
-        body=await read_limited(request, CALLBACK_BODY_LIMIT),
+        read_body=read_body,
     )
     # 200 for any genuine callback, known task or not: the upstream must not retry it.
     return JSONResponse({})

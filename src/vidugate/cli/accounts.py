@@ -2,31 +2,36 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
+from vidugate.cli.preflight import exit_with, settings_or_exit, with_database
 
-from vidugate.domain.accounts import AccountState
-from vidugate.settings import Settings
-from vidugate.store.accounts import AccountRepository
-from vidugate.store.db import open_database
-
-out = Console()
+if TYPE_CHECKING:  # imported when run: `vidugate --help` starts faster without them
+    from vidugate.domain.accounts import AccountState
+    from vidugate.store.db import Database
 
 
 def accounts() -> None:
     """List the configured Vidu accounts with their health (disabled, throttled, ...)."""
-    settings = Settings()
+    from rich.console import Console
+    from rich.table import Table
 
-    async def load() -> list[AccountState]:
-        async with open_database(settings.resolved_database_url) as database:
-            return await AccountRepository(database).all("vidu")
+    from vidugate.cli.preflight import ConfigurationError, vidu_accounts
+    from vidugate.store.accounts import AccountRepository
 
-    health = {state.id: state for state in asyncio.run(load())}
+    settings = settings_or_exit()
+    try:
+        configured = vidu_accounts(settings)
+    except ConfigurationError as exc:
+        raise exit_with(str(exc)) from None
+
+    async def load(database: Database) -> list[AccountState]:
+        return await AccountRepository(database).all("vidu")
+
+    health = {state.id: state for state in with_database(settings, load)}
     table = Table("id", "base url", "weight", "concurrency", "health", "until", "reason")
-    for account in settings.all_vidu_accounts():
+    for account in configured:
         state = health.get(account.id)
         until = (
             datetime.datetime.fromtimestamp(state.until, datetime.UTC).strftime("%H:%M:%S UTC")
@@ -42,4 +47,4 @@ def accounts() -> None:
             until,
             state.reason if state else "",
         )
-    out.print(table)
+    Console().print(table)

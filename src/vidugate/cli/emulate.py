@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import fields
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:  # imported when run: the other commands start faster without the emulator
     from vidugate.emulator import Faults
 
-err = Console(stderr=True)
 DEFAULT_KEY = "vidu-emulator-key"
 DEFAULT_CREDITS = 1_000_000.0
 
@@ -112,7 +111,7 @@ def emulate(
     print(f"VIDU_BASE_URL=http://{host}:{port}", flush=True)
     for api_key, credits in config.accounts.items():
         print(f"VIDU_API_KEY={api_key}", flush=True)
-        err.print(f"key {api_key}: {credits:g} credits")
+        print(f"key {api_key}: {credits:g} credits", file=sys.stderr)
     import uvicorn  # here: the other commands start faster without it
 
     uvicorn.run(

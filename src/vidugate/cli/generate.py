@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
-import httpx
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TransferSpeedColumn,
-)
 
-err = Console(stderr=True)
+if TYPE_CHECKING:  # imported when run: `vidugate --help` starts faster without them
+    from types import ModuleType
+
+    import httpx
+    from rich.console import Console
+
 FINAL = {"completed", "failed", "cancelled"}
 
 
+@functools.cache
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    print(f"error: {message}", file=sys.stderr)
     return typer.Exit(1)
 
 
@@ -59,13 +62,15 @@ def _submit(client: httpx.Client, fields: dict[str, str], image: str | None) -> 
 
 
 def _wait(client: httpx.Client, video: dict[str, Any]) -> dict[str, Any]:
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
     columns = (
         TextColumn("[bold]{task.fields[status]:<10}"),
         BarColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err, transient=False) as progress:
+    with Progress(*columns, console=_err(), transient=False) as progress:
         bar = progress.add_task("render", total=100, status=video["status"])
         while video["status"] not in FINAL:
             response = client.get(f"/v1/videos/{video['id']}")
@@ -81,6 +86,8 @@ def _wait(client: httpx.Client, video: dict[str, Any]) -> dict[str, Any]:
 
 
 def _download(client: httpx.Client, video_id: str, output: Path) -> None:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
     columns = (
         TextColumn("download"),
         BarColumn(),
@@ -93,7 +100,7 @@ def _download(client: httpx.Client, video_id: str, output: Path) -> None:
             response.read()
             raise _fail(_error_text(response))
         total = int(response.headers.get("content-length", 0)) or None
-        with Progress(*columns, console=err) as progress, part.open("wb") as out:
+        with Progress(*columns, console=_err()) as progress, part.open("wb") as out:
             bar = progress.add_task("download", total=total)
             for chunk in response.iter_bytes():
                 out.write(chunk)
@@ -125,6 +132,12 @@ def generate(
     """Submit a video to a running gateway, follow its progress, and save the MP4."""
     if not api_key:
         raise _fail("no API key: pass --api-key or set VIDUGATE_API_KEY")
+    # httpx imports its own command line (Click, Rich's syntax highlighting, Pygments)
+    # whenever those are installed, as they are here: a fifth of this command's start, for
+    # nothing. A None entry makes that import fail, and httpx goes on without it.
+    sys.modules.setdefault("httpx._main", cast("ModuleType", None))
+    import httpx
+
     fields = {"model": model, "prompt": prompt}
     optional = {
         "duration": duration,
@@ -141,17 +154,17 @@ def generate(
             video = _submit(client, fields, image)
         except httpx.TransportError as exc:
             raise _fail(f"cannot reach the gateway at {base_url}: {exc}") from None
-        err.print(f"task [bold]{video['id']}[/bold] {video['size']} {video['seconds']}s")
+        _err().print(f"task [bold]{video['id']}[/bold] {video['size']} {video['seconds']}s")
         try:
             video = _wait(client, video)
         except KeyboardInterrupt:
             with contextlib.suppress(httpx.HTTPError):
                 client.post(f"/v1/videos/{video['id']}/cancel")
-            err.print("cancelled")
+            _err().print("cancelled")
             raise typer.Exit(130) from None
         if video["status"] != "completed":
             error = video.get("error") or {}
             raise _fail(f"video {video['status']}: {error.get('message', 'no reason given')}")
         target = output or Path(f"{video['id']}.mp4")
         _download(client, video["id"], target)
-    err.print(f"saved [bold]{target}[/bold]")
+    _err().print(f"saved [bold]{target}[/bold]")

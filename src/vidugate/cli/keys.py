@@ -2,32 +2,37 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
+import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from vidugate.services.keys import KeyService
-from vidugate.settings import Settings
-from vidugate.store.db import open_database
-from vidugate.store.keys import KeyRepository
+from vidugate.cli.preflight import settings_or_exit, with_database
 
-app = typer.Typer(help="Manage the gateway's API keys.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
+if TYPE_CHECKING:  # imported when run: `vidugate --help` starts faster without them
+    from vidugate.services.keys import KeyService
+    from vidugate.store.db import Database
+
+app = typer.Typer(
+    help="Manage the gateway's API keys.", no_args_is_help=True, rich_markup_mode=None
+)
 T = TypeVar("T")
 
 
 def _with_keys(action: Callable[[KeyService], Awaitable[T]]) -> T:
-    async def run() -> T:
-        async with open_database(Settings().resolved_database_url) as database:
-            return await action(KeyService(KeyRepository(database)))
+    from vidugate.services.keys import KeyService
+    from vidugate.storage.private import use_private_umask
+    from vidugate.store.keys import KeyRepository
 
-    return asyncio.run(run())
+    settings = settings_or_exit()
+    use_private_umask()  # a SQLite database made here is private too
+
+    async def run(database: Database) -> T:
+        return await action(KeyService(KeyRepository(database)))
+
+    return with_database(settings, run)
 
 
 def _when(ts: float | None) -> str:
@@ -40,20 +45,23 @@ def _when(ts: float | None) -> str:
 def create(name: Annotated[str, typer.Option(help="A label for the key.")] = "default") -> None:
     """Make a key and print it (only now: the gateway keeps a hash)."""
     key, token = _with_keys(lambda keys: keys.create(name))
-    err.print(f"created key {key.id} ({name}); it is shown only this once:")
+    print(f"created key {key.id} ({name}); it is shown only this once:", file=sys.stderr)
     print(token)
 
 
 @app.command("list")
 def list_keys() -> None:
     """List keys (prefixes only; the keys themselves are not stored)."""
+    from rich.console import Console
+    from rich.table import Table
+
     keys = _with_keys(lambda keys: keys.all())
     table = Table("id", "name", "prefix", "created", "revoked")
     for key in keys:
         table.add_row(
             key.id, key.name, key.prefix + "…", _when(key.created_at), _when(key.revoked_at)
         )
-    out.print(table)
+    Console().print(table)
 
 
 @app.command()
@@ -61,7 +69,7 @@ def revoke(key: Annotated[str, typer.Argument(help="The key's id or prefix.")]) 
     """Revoke a key; requests with it are refused from then on."""
     revoked = _with_keys(lambda keys: keys.revoke(key))
     if not revoked:
-        err.print(f"no active key with id or prefix {key!r}")
+        print(f"no active key with id or prefix {key!r}", file=sys.stderr)
         raise typer.Exit(1)
     for item in revoked:
-        err.print(f"revoked {item.id} ({item.name})")
+        print(f"revoked {item.id} ({item.name})", file=sys.stderr)

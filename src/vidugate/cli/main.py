@@ -1,4 +1,10 @@
-"""`vidugate`: serve, migrate, keys, generate."""
+"""`vidugate`: serve, migrate, keys, generate.
+
+Every command module imports only Typer and the standard library at the top; what a command
+needs (the web stack, SQLAlchemy, PyAV, httpx, Rich) it imports when it runs. So `--help`
+and `generate` start without the server's imports (tests/cli/test_startup.py guards it).
+Help is plain text (no Rich markup mode): Rich's help formatter alone imports Markdown and
+syntax highlighting, more than the rest of `--help` together."""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 app.command("serve")(serve.serve)
 app.command("migrate")(serve.migrate_command)

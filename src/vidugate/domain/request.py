@@ -5,13 +5,42 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 
 from vidugate.domain.models import MODELS, Mode, ModelSpec, frame_size, frame_size_for_shape
 from vidugate.errors import InvalidRequestError
 
 MAX_SEED = 2_147_483_647
-MAX_PAYLOAD_CHARS = 1_048_576
+# Every text a create takes has a cap of its own (README, "Field caps"): the body limit is
+# sized for an image as base64 (~74 MB), and a text kept with its task is stored, echoed
+# in every answer about it and cached, so without a cap one request could grow them all.
+MAX_PAYLOAD_CHARS = 1_048_576  # Vidu's own cap
+MAX_META_DATA_BYTES = 65_536  # its JSON text, in UTF-8
+MAX_URL_CHARS = 2048
+MAX_VOICE_ID_CHARS = 256
+MAX_NAME_CHARS = 64  # a name from a short list (model, size, ...): anything longer is no name
+MAX_IDEMPOTENCY_KEY_CHARS = 255
+TEXT_CAPS = {
+    "model": MAX_NAME_CHARS,
+    "aspect_ratio": MAX_NAME_CHARS,
+    "resolution": MAX_NAME_CHARS,
+    "size": MAX_NAME_CHARS,
+    "movement_amplitude": MAX_NAME_CHARS,
+    "prompt": max(spec.max_prompt_chars for spec in MODELS.values()),
+    "voice_id": MAX_VOICE_ID_CHARS,
+    "wm_url": MAX_URL_CHARS,
+    "callback_url": MAX_URL_CHARS,
+    "payload": MAX_PAYLOAD_CHARS,
+}
+# Fields that take images; an http(s) URL among them is capped like any URL (base64 and
+# data URIs are capped by the image's own byte limit, VIDUGATE_MAX_IMAGE_BYTES).
+IMAGE_FIELDS = ("images", "input_reference")
+# About what a request holds besides its long texts, and what a task holds besides its
+# request (measured: ~1.2 KB for both), for caches' byte budgets.
+REQUEST_OVERHEAD = 1024
 # (fewest, most) images per mode, and what they are: Vidu's four create endpoints.
 IMAGE_COUNTS = {
     Mode.TEXT: (0, 0, "none"),
@@ -81,6 +110,12 @@ class VideoRequest:
     def spec(self) -> ModelSpec:
         return MODELS[self.model]
 
+    def approx_bytes(self) -> int:
+        """About the memory this request holds, for caches' byte budgets."""
+        texts = [self.prompt, self.payload, self.meta_data, self.voice_id, self.wm_url]
+        texts += [self.callback_url, *self.extra.keys(), *self.extra.values()]
+        return REQUEST_OVERHEAD + sum(sys.getsizeof(text) for text in texts if text is not None)
+
     def with_seed(self) -> VideoRequest:
         """Absent or 0 means random: pick the seed now and keep it, so the task can be redone."""
         if self.seed:
@@ -111,8 +146,65 @@ def model_spec(model: str) -> ModelSpec:
     return spec
 
 
+def check_caps(values: Mapping[str, object]) -> None:
+    """Every text among a create's fields (by name, as given on any surface) within its cap:
+    checked before anything reads, echoes or keeps them."""
+    for name, value in values.items():
+        if name in IMAGE_FIELDS:
+            _check_image_texts(name, value)
+        elif isinstance(value, str):
+            if name == "meta_data":
+                _check_meta_data_size(value)
+            elif name in TEXT_CAPS and len(value) > TEXT_CAPS[name]:
+                raise InvalidRequestError(
+                    f"{name} has {len(value)} characters; at most {TEXT_CAPS[name]} are allowed.",
+                    param=name,
+                )
+
+
+def check_idempotency_key(value: str | None) -> None:
+    if value is not None and len(value) > MAX_IDEMPOTENCY_KEY_CHARS:
+        raise InvalidRequestError(
+            f"Idempotency-Key has {len(value)} characters; at most "
+            f"{MAX_IDEMPOTENCY_KEY_CHARS} are allowed.",
+            param="Idempotency-Key",
+        )
+
+
+def _check_image_texts(name: str, value: object) -> None:
+    if isinstance(value, dict):  # input_reference: {"image_url": ...}
+        texts = [(f"{name}.{key}", item) for key, item in value.items()]
+    elif isinstance(value, list):
+        texts = [(f"{name}[{index}]", item) for index, item in enumerate(value)]
+    else:
+        texts = [(name, value)]
+    for param, text in texts:
+        if (
+            isinstance(text, str)
+            and len(text) > MAX_URL_CHARS
+            and text.lstrip()[:8].lower().startswith(("http://", "https://"))
+        ):
+            raise InvalidRequestError(
+                f"{param}: an image URL has at most {MAX_URL_CHARS} characters; this one has "
+                f"{len(text)} (large images go as base64, a data URI or a file part).",
+                param=param,
+            )
+
+
+def _check_meta_data_size(text: str) -> None:
+    # len() first: a text of more characters than the cap is over it in any encoding.
+    size = len(text) if len(text) > MAX_META_DATA_BYTES else len(text.encode())
+    if size > MAX_META_DATA_BYTES:
+        raise InvalidRequestError(
+            f"meta_data must be a JSON object of at most {MAX_META_DATA_BYTES} bytes (64 KiB) "
+            f"as UTF-8 text; this one has at least {size}.",
+            param="meta_data",
+        )
+
+
 def build_request(fields: VideoFields, *, mode: Mode, image_count: int) -> VideoRequest:
     """Apply the model's rules and defaults. Images are counted here and inspected elsewhere."""
+    check_caps({f.name: getattr(fields, f.name) for f in dataclass_fields(fields)})
     spec = model_spec(fields.model)
     if mode not in spec.modes:
         raise InvalidRequestError(
@@ -163,11 +255,6 @@ def build_request(fields: VideoFields, *, mode: Mode, image_count: int) -> Video
     if not 0 <= seed <= MAX_SEED:
         raise InvalidRequestError(
             f"seed must be between 0 and {MAX_SEED} (0 or absent: random).", param="seed"
-        )
-    if fields.payload is not None and len(fields.payload) > MAX_PAYLOAD_CHARS:
-        raise InvalidRequestError(
-            f"payload has {len(fields.payload)} characters; at most {MAX_PAYLOAD_CHARS}.",
-            param="payload",
         )
     if fields.meta_data is not None:
         _check_meta_data(fields.meta_data)

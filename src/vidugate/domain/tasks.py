@@ -67,9 +67,15 @@ class VideoTask:
     has_audio: bool = False
     attempts: int = 0  # consecutive failed looks, for back-off
     deleted_at: float | None = None
+    # The finished video's own frame, probed from the stored file (None until then):
+    # an upstream may make another size than the one asked for.
+    result_width: int | None = None
+    result_height: int | None = None
 
     @property
     def size(self) -> str:
+        if self.result_width and self.result_height:
+            return f"{self.result_width}x{self.result_height}"
         return f"{self.request.width}x{self.request.height}"
 
     def expired(self, now: float | None = None) -> bool:

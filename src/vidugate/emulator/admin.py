@@ -17,7 +17,6 @@ Refusals use Vidu's error envelope (400 `FieldInvalid` for a bad update).
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict
 
 from starlette.requests import Request
@@ -121,12 +120,12 @@ class AdminApi:
         }
 
     async def tasks(self, _request: Request) -> Response:
-        now = time.time()
+        now = self.emulator.clock.now()
         views = [self._view(task, now) for task in self.emulator.tasks.values()]
         return _answer({"tasks": views})
 
     async def finish(self, request: Request) -> Response:
-        now = time.time()
+        now = self.emulator.clock.now()
         task = self.emulator.force(request.path_params["task_id"], State.SUCCESS, "", now)
         return _answer(self._view(task, now))
 
@@ -135,7 +134,7 @@ class AdminApi:
         err_code = body.get("err_code", self.emulator.config.faults.fail_err_code)
         if not isinstance(err_code, str) or not err_code:
             raise field_invalid("err_code: must be a non-empty string")
-        now = time.time()
+        now = self.emulator.clock.now()
         task = self.emulator.force(request.path_params["task_id"], State.FAILED, err_code, now)
         return _answer(self._view(task, now))
 

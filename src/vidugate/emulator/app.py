@@ -19,6 +19,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from vidugate.clock import Clock
 from vidugate.emulator.admin import AdminApi
 from vidugate.emulator.callbacks import CallbackDispatcher
 from vidugate.emulator.config import EmulatorConfig
@@ -38,9 +39,10 @@ def _http_error(_request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, reason, str(exc.detail), dict(exc.headers or {}))
 
 
-def create_emulator(config: EmulatorConfig) -> Starlette:
-    """The emulator's ASGI app; raises ValueError on an unusable config."""
-    emulator = Emulator(config)
+def create_emulator(config: EmulatorConfig, *, clock: Clock | None = None) -> Starlette:
+    """The emulator's ASGI app; raises ValueError on an unusable config. `clock` (default:
+    the system clock) is the one time source of the whole emulator."""
+    emulator = Emulator(config, clock)
     results = ResultServer(emulator)
     callbacks = CallbackDispatcher(emulator)
 

@@ -10,28 +10,31 @@ is looked at again), and queues a delivery for each new state among processing, 
 and failed. With thousands of tasks in flight a wake costs the tasks that are due, not all.
 A task that ended without ever processing (cancelled, refused at start) gets only its final
 callback; one that processed gets `processing` first even if both moments passed between
-two wakes. Wakes are capped at `_MAX_SLEEP` as a safety net.
+two wakes. Wakes are capped at `_MAX_SLEEP` as a safety net. All of this runs on the
+emulator's clock (`Emulator.clock`): with a `ManualClock`, states change, retries fire and
+Date headers move only when a test advances it.
 
 Deliveries POST the status document (the state it was queued for, result links written
 against `public_base_url` or the base URL the task was created through) with fresh
 signature headers per attempt (new Date and nonce, so a receiver rejecting replayed nonces
 accepts a retry). Anything but 200, a connection error or a timeout (`callback_timeout`) is
-retried up to 3 times after `callback_backoff`, 2x, 4x seconds (1, 2, 4 s by default); then
-the delivery counts as failed. Deliveries of one task are sent in order (each waits for the
-previous one). `drop_callback` makes a delivery silently never sent. The HMAC key is the
-account's API key (`callback_secret_source="key"`, as Vidu does); any other value of
-`callback_secret_source` is used as the key itself, to let tests provoke bad signatures.
+retried up to 3 times after `callback_backoff`, 2x, 4x seconds on the clock (1, 2, 4 s by
+default); then the delivery counts as failed. `callback_timeout` stays real time: it bounds
+a network exchange, which no clock of ours can hurry. Deliveries of one task are sent in
+order (each waits for the previous one). `drop_callback` makes a delivery silently never
+sent. The HMAC key is the account's API key (`callback_secret_source="key"`, as Vidu does);
+any other value of `callback_secret_source` is used as the key itself, to let tests provoke
+bad signatures.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
-import time
 
 import aiohttp
+from yarl import URL
 
 from vidugate.emulator.core import Emulator
 from vidugate.emulator.documents import encode, status_document
@@ -70,12 +73,10 @@ class CallbackDispatcher:
             await self._session.close()
 
     async def _run(self) -> None:
+        clock = self.emulator.clock
         while True:
             self._wake.clear()
-            delay = self.scan(time.time())
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
+            await clock.wait(self._wake, self.scan(clock.now()))
 
     def _changed(self, task: Task | None) -> None:
         if task is None:
@@ -85,7 +86,7 @@ class CallbackDispatcher:
         self._wake.set()
 
     def scan(self, now: float) -> float:
-        """Queue deliveries for the due tasks' new states; seconds until the next look."""
+        """Queue deliveries for the due tasks' new states; the moment of the next look."""
         emulator = self.emulator
         if self._everything:
             self._everything = False
@@ -106,7 +107,7 @@ class CallbackDispatcher:
                 self._due, (self._next_look(task, state, now), next(self._counter), task)
             )
         soonest = self._due[0][0] if self._due else now + _MAX_SLEEP
-        return min(max(soonest - now, _MIN_SLEEP), _MAX_SLEEP)
+        return min(max(soonest, now + _MIN_SLEEP), now + _MAX_SLEEP)
 
     def _next_look(self, task: Task, state: State, now: float) -> float:
         if state is State.PROCESSING and task.end_at is not None:
@@ -126,6 +127,7 @@ class CallbackDispatcher:
             return
         base = emulator.config.public_base_url or task.base_url
         body = encode(status_document(task, state, emulator.links, base))
+        emulator.stats.callbacks_pending += 1
         delivery = asyncio.create_task(self._deliver(task, body, self._last.get(task.id)))
         self._last[task.id] = delivery
         self._deliveries.add(delivery)
@@ -133,25 +135,30 @@ class CallbackDispatcher:
 
     def _forget(self, task_id: str, done: asyncio.Task[None]) -> None:
         self._deliveries.discard(done)
+        self.emulator.stats.callbacks_pending -= 1
         if self._last.get(task_id) is done:
             del self._last[task_id]
 
     async def _deliver(self, task: Task, body: bytes, previous: asyncio.Task[None] | None) -> None:
         if previous is not None:
             await asyncio.wait([previous])
-        config, stats = self.emulator.config, self.emulator.stats
+        config, stats, clock = self.emulator.config, self.emulator.stats, self.emulator.clock
         source = config.callback_secret_source
         key = task.key if source == "key" else source
         url = task.request.callback_url
+        # Sent as written: aiohttp would otherwise re-quote it (%7e -> ~), and the receiver
+        # would see a query other than the one signed, which Vidu takes as it stands.
+        target = URL(url, encoded=True)
         assert self._session is not None
         for attempt in range(RETRIES + 1):
             if attempt:
-                await asyncio.sleep(config.callback_backoff * 2 ** (attempt - 1))
+                await clock.sleep(config.callback_backoff * 2 ** (attempt - 1))
             stats.callback_attempts += 1
             timeout = aiohttp.ClientTimeout(total=config.callback_timeout)
             try:
+                headers = callback_headers(url, key, clock.now())
                 async with self._session.post(
-                    url, data=body, headers=callback_headers(url, key), timeout=timeout
+                    target, data=body, headers=headers, timeout=timeout
                 ) as response:
                     await response.read()
                     if response.status == 200:

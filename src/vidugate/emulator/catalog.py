@@ -34,7 +34,7 @@ class ModelRule:
     default_resolution: str
     ratios: tuple[str, ...]
     prompt_max: int
-    takes_movement: bool  # movement_amplitude other than "auto"
+    takes_movement: bool  # False: a movement_amplitude in the body is refused
 
 
 _Q3 = ModelRule(

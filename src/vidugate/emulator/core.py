@@ -12,15 +12,19 @@ HTTP-free on purpose: routes parse requests and call one method here, which rais
   answers 400 `TaskNotCancelable`; all failures are refunded (see `accounts`);
 - task ids are numeric strings shaped like snowflake ids (milliseconds << 12 | counter),
   strictly increasing, so "newest first" is "largest id first".
+
+Every moment (task timing, result-link expiry, callback back-off and Date headers) is read
+from `clock` (`vidugate.clock`; the system clock unless one is given), so a test holding a
+`ManualClock` moves the whole platform through time without sleeping.
 """
 
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from vidugate.clock import Clock, SystemClock
 from vidugate.emulator.accounts import Account
 from vidugate.emulator.catalog import price
 from vidugate.emulator.config import EmulatorConfig, check_config
@@ -38,9 +42,10 @@ _EPOCH_MS = 1_577_836_800_000  # 2020-01-01, the start of the id clock
 
 
 class Emulator:
-    def __init__(self, config: EmulatorConfig) -> None:
+    def __init__(self, config: EmulatorConfig, clock: Clock | None = None) -> None:
         check_config(config)
         self.config = config
+        self.clock: Clock = clock or SystemClock()
         self.stats = Stats()
         self.accounts = {key: Account(key, credits) for key, credits in config.accounts.items()}
         self.tasks: dict[str, Task] = {}
@@ -181,7 +186,7 @@ class Emulator:
             self.accounts[key] = Account(key, credits)
 
     def advance_all(self, now: float | None = None) -> float:
-        now = time.time() if now is None else now
+        now = self.clock.now() if now is None else now
         for account in self.accounts.values():
             account.advance(now, self.config)
         return now

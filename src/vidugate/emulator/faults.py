@@ -75,6 +75,8 @@ def _delayed(send: Send, seconds: float) -> Send:
 
     async def delayed_send(message: Message) -> None:
         if message["type"] == "http.response.start":
+            # Real time, not the emulator's clock: it is there to meet the client's own
+            # (real) time limits.
             await asyncio.sleep(seconds)
         await send(message)
 

@@ -25,7 +25,6 @@ import asyncio
 import hashlib
 import shutil
 import tempfile
-import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -129,7 +128,7 @@ class ResultServer:
             f"/results/{task_id}/{name}",
             request.query_params.get("Expires", ""),
             request.query_params.get("Signature", ""),
-            time.time(),
+            emulator.clock.now(),
         )
         if verdict is not Verdict.VALID:
             emulator.stats.result_denied += 1
@@ -137,7 +136,7 @@ class ResultServer:
                 return _xml_error(403, "AccessDenied", "Request has expired.")
             return _xml_error(403, "SignatureDoesNotMatch", "The request signature is invalid.")
         task = emulator.tasks.get(task_id)
-        if task is None or emulator.state_of(task, time.time()) is not State.SUCCESS:
+        if task is None or emulator.state_of(task, emulator.clock.now()) is not State.SUCCESS:
             return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
         if name == WATERMARKED and not task.request.watermark:
             return _xml_error(404, "NoSuchKey", "The specified key does not exist.")

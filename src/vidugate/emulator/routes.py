@@ -6,15 +6,15 @@ answers cached bytes instead). Choices where vidu-upstream.md is silent:
 - bodies are JSON only: a Content-Type other than JSON is 400 `FieldInvalid`; a body over
   20 MiB is 413 `RequestTooLarge` (checked on Content-Length, then while reading);
 - cancel requires the body `{"id": "<task id>"}` naming the task of the path;
-- `GET /ent/v2/credits` answers
-  `{"remains": [{"type": "package", "credit_remain": N, "concurrency_limit": C,
-  "current_concurrency": R, "queue_count": Q}]}`.
+- `GET /ent/v2/credits` answers, as Vidu's "get-account-info" page shows,
+  `{"remains": [{"type": "metered", "credit_remain": N, "concurrency_limit": C,
+  "current_concurrency": R, "queue_count": Q}]}`, plus a one-package `packages` list with
+  `?show_detail=true`.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from functools import partial
 
 from starlette.requests import Request
@@ -86,7 +86,7 @@ class ViduApi:
     async def status(self, request: Request) -> Response:
         emulator = self.emulator
         account = emulator.authenticate(request.headers.get("authorization"))
-        now = time.time()
+        now = emulator.clock.now()
         task = emulator.find(account, request.path_params["task_id"], now)
         state = task.state(now)
         emulator.stats.polls += 1
@@ -103,7 +103,7 @@ class ViduApi:
                 account,
                 parse_create(endpoint, body),
                 self.base_url(request),
-                time.time(),
+                emulator.clock.now(),
             )
         except ViduError:
             emulator.stats.creates_rejected += 1
@@ -120,14 +120,14 @@ class ViduApi:
         body = await read_json(request)
         if not isinstance(body, dict) or body.get("id") != task_id:
             raise field_invalid('id: the body must be {"id": "<task_id>"} naming the task')
-        emulator.cancel(account, task_id, time.time())
+        emulator.cancel(account, task_id, emulator.clock.now())
         return Response(b"{}", media_type=JSON)
 
     async def list_tasks(self, request: Request) -> Response:
         emulator = self.emulator
         account = emulator.authenticate(request.headers.get("authorization"))
-        query = parse_list_query(request.query_params)
-        now = time.time()
+        now = emulator.clock.now()
+        query = parse_list_query(request.query_params, now)
         account.advance(now, emulator.config)
         tasks, token = page(account, query, now)
         emulator.stats.list_calls += 1
@@ -138,15 +138,27 @@ class ViduApi:
     async def credits(self, request: Request) -> Response:
         emulator = self.emulator
         account = emulator.authenticate(request.headers.get("authorization"))
-        account.advance(time.time(), emulator.config)
+        account.advance(emulator.clock.now(), emulator.config)
         emulator.stats.credit_queries += 1
         credits = account.credits
         remain = int(credits) if float(credits).is_integer() else credits
         remains = {
-            "type": "package",
+            "type": "metered",
             "credit_remain": remain,
             "concurrency_limit": emulator.config.concurrency,
             "current_concurrency": account.running,
             "queue_count": account.queued,
         }
-        return Response(encode({"remains": [remains]}), media_type=JSON)
+        answer: dict[str, object] = {"remains": [remains]}
+        if request.query_params.get("show_detail") == "true":
+            answer["packages"] = [
+                {
+                    "id": "pkg-1",
+                    "name": "emulator credits",
+                    "type": "metered",
+                    "concurrency": emulator.config.concurrency,
+                    "credit_amount": remain,
+                    "credit_remain": remain,
+                }
+            ]
+        return Response(encode(answer), media_type=JSON)

@@ -23,6 +23,7 @@ class Stats:
     callbacks_dropped: int = 0  # deliveries not sent (drop_callback fault)
     callbacks_failed: int = 0  # deliveries given up after every retry
     callback_attempts: int = 0  # HTTP attempts, retries included
+    callbacks_pending: int = 0  # deliveries queued and not yet sent, failed or cancelled
     result_downloads: int = 0  # result file answers (200 or 206)
     result_denied: int = 0  # expired or badly signed result links
     renders: int = 0  # videos rendered (render mode; cache misses)
@@ -43,6 +44,7 @@ class Stats:
                 "dropped": self.callbacks_dropped,
                 "failed": self.callbacks_failed,
                 "attempts": self.callback_attempts,
+                "pending": self.callbacks_pending,
             },
             "result_downloads": self.result_downloads,
             "result_denied": self.result_denied,

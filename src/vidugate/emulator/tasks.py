@@ -44,7 +44,7 @@ class Task:
     request: CreateRequest
     seed: int  # the seed used (the request's, or one picked for it)
     credits: int  # charged at create
-    created_at: float  # wall-clock seconds (time.time())
+    created_at: float  # wall-clock seconds (the emulator clock's now())
     created_until: float  # "created" before this, "queueing" after
     ready_at: float  # earliest moment a slot may be granted
     base_url: str  # where the create came in; used for result URLs in callbacks

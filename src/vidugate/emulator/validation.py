@@ -7,7 +7,7 @@ is silent:
   strictly (a string "5" is not a duration, `true` is not a number);
 - `aspect_ratio` on img2video / start-end2video is refused, not ignored: the image sets the
   frame and a caller sending one has a bug worth hearing about; same for `is_rec` outside
-  img2video and a non-"auto" `movement_amplitude` on q3;
+  img2video and any `movement_amplitude` on q3 (Vidu: "not effective" there, and refused);
 - `audio` defaults to true on q3 models (they make sound with the picture) and false on
   others; `off_peak` with audio is accepted and the task later fails with
   `AudioNotSupportedOffPeak` (see `core`), which is how the doc describes it ("a failed
@@ -180,9 +180,9 @@ def parse_create(endpoint: Endpoint, body: object) -> CreateRequest:
     elif _get(body, "aspect_ratio") is not _MISSING:
         raise field_invalid(f"aspect_ratio: not accepted by {endpoint}; the image sets the frame")
     resolution = _choice(body, "resolution", rule.resolutions, rule.default_resolution)
+    if not rule.takes_movement and _get(body, "movement_amplitude") is not _MISSING:
+        raise field_invalid(f"movement_amplitude: not accepted by {model}")
     movement = _choice(body, "movement_amplitude", MOVEMENTS, "auto")
-    if movement != "auto" and not rule.takes_movement:
-        raise field_invalid(f"movement_amplitude: {model} takes only 'auto'")
     is_rec = _bool(body, "is_rec", False)
     if is_rec and endpoint is not Endpoint.IMAGE:
         raise field_invalid(f"is_rec: only img2video takes is_rec, not {endpoint}")

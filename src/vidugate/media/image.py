@@ -1,24 +1,39 @@
-"""Input images: sniffing by magic bytes, inspection with Pillow, inline base64 decoding."""
+"""Input images: sniffing by magic bytes, bounded decoding with Pillow (checked, and scaled
+down to what the largest output frame needs), inline base64 decoding."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 import struct
 import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import BinaryIO
 
-from PIL import Image
+from PIL import ExifTags, Image
 
 from vidugate.errors import InvalidRequestError, PayloadTooLargeError, UnsupportedMediaError
 
-# Below Pillow's own DecompressionBombWarning threshold (~89.5 MP), so an image we accept
-# never trips it; Pillow's warning/error on anything larger is turned into our refusal.
-MAX_IMAGE_PIXELS = 80_000_000
+# The most pixels an input image may declare. PNG and WebP cannot be decoded at a reduced
+# scale, so one decode holds up to 4 bytes per declared pixel (160 MB at this cap) for a
+# moment before it is scaled down; anything larger is refused from its header, before any
+# decoder runs (libwebp allocates the whole canvas as soon as a file is opened).
+MAX_IMAGE_PIXELS = 40_000_000
+# Pillow's own bomb guard, set on purpose to the same cap: every file we open has passed our
+# header check at this cap, so Pillow's warning (or error, at twice the cap) can only fire
+# for a file whose header lied (a JPEG with a second, larger frame header), and is caught.
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 MAX_ASPECT_RATIO = 4  # width:height within 1:4 .. 4:1, inclusive
+# Stored images are scaled down to this shorter side: the largest frame made is 1080p
+# (short side 1080), and the sandbox zooms in by up to 1.12; the rest is margin.
+STORED_SHORT_SIDE = 1440
+_BAND_ROWS = 64  # rows of the reduced image made per band while scaling down
+_MAX_JPEG_SEGMENTS = 65_536  # before the frame header; real files have a few dozen
+_QUALITY = 92
 
 _WHITESPACE = " \t\r\n\f\v"
 _DELETE_WHITESPACE = str.maketrans("", "", _WHITESPACE)
@@ -39,6 +54,17 @@ _DECODE_ERRORS = (
     KeyError,
     TypeError,
 )
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# JPEG start-of-frame markers (C4, C8 and CC are other segments in that range).
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
 
 class ImageKind(StrEnum):
@@ -53,8 +79,17 @@ _PILLOW_FORMAT = {ImageKind.PNG: "PNG", ImageKind.JPEG: "JPEG", ImageKind.WEBP: 
 @dataclass(frozen=True, slots=True)
 class ImageInfo:
     kind: ImageKind
-    width: int
+    width: int  # upright (EXIF orientation applied), as the image is shown
     height: int
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedImage:
+    """A checked image: ``path`` is the file to keep, the original or its reduced copy."""
+
+    path: Path
+    info: ImageInfo
+    reduced: bool
 
 
 def sniff_image_kind(head: bytes) -> ImageKind | None:
@@ -76,37 +111,188 @@ def _invalid_image(param: str) -> InvalidRequestError:
     )
 
 
-def _too_many_pixels(param: str, size: str = "") -> InvalidRequestError:
-    return InvalidRequestError(
-        f"The image{size} has more than the {MAX_IMAGE_PIXELS} pixels allowed.", param=param
-    )
+def _check_pixels(width: int, height: int, param: str) -> None:
+    if width * height > MAX_IMAGE_PIXELS:
+        raise InvalidRequestError(
+            f"The image is {width}x{height} ({width * height / 1e6:.1f} megapixels); at most "
+            f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels are accepted: scale it down.",
+            param=param,
+        )
 
 
-def inspect_image(path: Path, *, param: str) -> ImageInfo:
-    """Check that ``path`` is a decodable png/jpeg/webp within the size and ratio limits."""
+def _check_ratio(width: int, height: int, param: str) -> None:
+    if width > MAX_ASPECT_RATIO * height or height > MAX_ASPECT_RATIO * width:
+        raise InvalidRequestError(
+            f"The image is {width}x{height}; its width:height ratio must be between "
+            f"1:{MAX_ASPECT_RATIO} and {MAX_ASPECT_RATIO}:1.",
+            param=param,
+        )
+
+
+def _jpeg_size(fh: BinaryIO) -> tuple[int, int] | None:
+    """The largest frame a JPEG declares before its first scan (Pillow takes the last)."""
+    fh.seek(2)
+    best: tuple[int, int] | None = None
+    for _ in range(_MAX_JPEG_SEGMENTS):
+        head = fh.read(2)
+        while head[:1] == b"\xff" and head[1:2] == b"\xff":  # fill bytes before a marker
+            head = head[1:] + fh.read(1)
+        if len(head) < 2 or head[0] != 0xFF:
+            return None
+        marker = head[1]
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            continue  # no length
+        if marker in (0xD9, 0xDA):
+            return best  # end of image, start of scan
+        raw = fh.read(2)
+        if len(raw) < 2:
+            return None
+        length = int.from_bytes(raw, "big")
+        if length < 2:
+            return None
+        if marker in _JPEG_SOF:
+            body = fh.read(5)
+            if len(body) < 5:
+                return None
+            height, width = struct.unpack(">HH", body[1:5])
+            if best is None or width * height > best[0] * best[1]:
+                best = (width, height)
+            fh.seek(length - 7, 1)
+        else:
+            fh.seek(length - 2, 1)
+    return None
+
+
+def declared_size(path: Path, kind: ImageKind) -> tuple[int, int] | None:
+    """Width x height as the file's header states them, read without any decoder."""
+    with path.open("rb") as fh:
+        if kind is ImageKind.JPEG:
+            return _jpeg_size(fh)
+        head = fh.read(30)
+    if kind is ImageKind.PNG:
+        if head[12:16] != b"IHDR":
+            return None
+        width, height = struct.unpack(">II", head[16:24])
+        return width, height
+    chunk, data = head[12:16], head[20:30]  # WebP: the first chunk says which codec
+    if chunk == b"VP8X" and len(data) == 10:
+        return 1 + int.from_bytes(data[4:7], "little"), 1 + int.from_bytes(data[7:10], "little")
+    if chunk == b"VP8L" and len(data) >= 5 and data[0] == 0x2F:
+        bits = int.from_bytes(data[1:5], "little")
+        return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+    if chunk == b"VP8 " and len(data) == 10 and data[3:6] == b"\x9d\x01\x2a":
+        return (
+            int.from_bytes(data[6:8], "little") & 0x3FFF,
+            int.from_bytes(data[8:10], "little") & 0x3FFF,
+        )
+    return None
+
+
+def stored_size(width: int, height: int) -> tuple[int, int] | None:
+    """The size an image is kept at, or None when it is kept as it came."""
+    short = min(width, height)
+    if short <= STORED_SHORT_SIDE:
+        return None
+    scale = STORED_SHORT_SIDE / short
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def prepare_image(path: Path, reduced_path: Path, *, param: str) -> PreparedImage:
+    """Check that ``path`` is a decodable png/jpeg/webp within the pixel and ratio limits,
+    decoding no more than needed; when it is larger than frames need, write a copy scaled
+    down to :data:`STORED_SHORT_SIDE` (upright, same format) to ``reduced_path``."""
     with path.open("rb") as fh:
         kind = sniff_image_kind(fh.read(16))
     if kind is None:
         raise UnsupportedMediaError("The image must be a png, jpeg or webp file.", param=param)
+    declared = declared_size(path, kind)
+    if declared is None or 0 in declared:
+        raise _invalid_image(param)
+    _check_pixels(*declared, param)
+    _check_ratio(*declared, param)
     try:
         with Image.open(path, formats=[_PILLOW_FORMAT[kind]]) as im:
             width, height = im.size
-            if width * height > MAX_IMAGE_PIXELS:
-                raise _too_many_pixels(param, f" ({width}x{height})")
-            if width > MAX_ASPECT_RATIO * height or height > MAX_ASPECT_RATIO * width:
-                raise InvalidRequestError(
-                    f"The image is {width}x{height}; its width:height ratio must be between "
-                    f"1:{MAX_ASPECT_RATIO} and {MAX_ASPECT_RATIO}:1.",
-                    param=param,
-                )
-            if kind is ImageKind.JPEG:  # decode at reduced scale: checks every block, less RAM
-                im.draft(None, (max(1, width // 8), max(1, height // 8)))
+            _check_pixels(width, height, param)
+            _check_ratio(width, height, param)
+            target = stored_size(width, height)
+            if kind is ImageKind.JPEG:
+                # Decoded at a reduced scale (1/2..1/8): every block is still checked.
+                im.draft(None, target or (max(1, width // 8), max(1, height // 8)))
             im.load()
+            orientation = _orientation(im)
+            if target is None:
+                if orientation in (5, 6, 7, 8):
+                    width, height = height, width
+                return PreparedImage(path, ImageInfo(kind, width, height), reduced=False)
+            small = _shrink(im, target)
+            if orientation in _UPRIGHT:
+                small = small.transpose(_UPRIGHT[orientation])
+            _save(small, reduced_path, kind, im.info.get("icc_profile"))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _too_many_pixels(param) from None
+        raise InvalidRequestError(
+            f"The image has more than the {MAX_IMAGE_PIXELS // 1_000_000} megapixels accepted.",
+            param=param,
+        ) from None
     except _DECODE_ERRORS:
         raise _invalid_image(param) from None
-    return ImageInfo(kind=kind, width=width, height=height)
+    return PreparedImage(reduced_path, ImageInfo(kind, small.width, small.height), reduced=True)
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        value = im.getexif().get(ExifTags.Base.Orientation, 1)
+    except _DECODE_ERRORS:
+        return 1  # unreadable EXIF: shown as stored, as viewers do
+    return value if isinstance(value, int) else 1
+
+
+def _working_mode(im: Image.Image) -> str:
+    """The 8-bit mode an image is scaled in (and kept in): L, LA, RGB or RGBA."""
+    if im.mode in ("1", "L") or im.mode.startswith(("I", "F")):
+        return "L"
+    if im.mode in ("LA", "La"):
+        return "LA"
+    if im.mode in ("RGBA", "RGBa", "PA") or (im.mode == "P" and im.has_transparency_data):
+        return "RGBA"
+    return "RGB"
+
+
+def _to_mode(band: Image.Image, mode: str) -> Image.Image:
+    if band.mode.startswith(("I", "F")):  # 16-bit grey: keep the top 8 bits
+        band = band.convert("I").point(lambda v: v / 256)
+    return band if band.mode == mode else band.convert(mode)
+
+
+def _shrink(im: Image.Image, target: tuple[int, int]) -> Image.Image:
+    """Scale a loaded image down to ``target``: first by a whole factor, band by band (box
+    averages: no seams), so the decoded image is the only full-size copy ever held; then
+    by Lanczos from at most twice the target."""
+    width, height = im.size
+    mode = _working_mode(im)
+    factor = max(1, min(width // target[0], height // target[1]))
+    if factor == 1:
+        return _to_mode(im, mode).resize(target, Image.Resampling.LANCZOS)
+    reduced = Image.new(mode, (math.ceil(width / factor), math.ceil(height / factor)))
+    rows = factor * _BAND_ROWS
+    for top in range(0, height, rows):
+        band = _to_mode(im.crop((0, top, width, min(height, top + rows))), mode)
+        reduced.paste(band.reduce(factor), (0, top // factor))
+    if reduced.size == target:
+        return reduced
+    return reduced.resize(target, Image.Resampling.LANCZOS)
+
+
+def _save(im: Image.Image, dest: Path, kind: ImageKind, icc: object) -> None:
+    options: dict[str, object] = {}
+    if isinstance(icc, bytes):
+        options["icc_profile"] = icc
+    if kind is ImageKind.JPEG:
+        im.save(dest, "JPEG", quality=_QUALITY, **options)
+    elif kind is ImageKind.WEBP:
+        im.save(dest, "WEBP", quality=_QUALITY, **options)
+    else:
+        im.save(dest, "PNG", **options)
 
 
 def _invalid_base64(message: str, param: str) -> InvalidRequestError:

@@ -34,6 +34,34 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _ATON_PART = re.compile(r"0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*")
 
 
+class FetchBudget:
+    """The bytes one request may still make the gateway fetch, shared by all its URLs
+    (images and watermark): a small request must not buy many large downloads."""
+
+    __slots__ = ("limit", "used")
+    SETTING = "VIDUGATE_MAX_FETCH_BYTES_PER_REQUEST"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.used)
+
+    def refuse(self, param: str) -> PayloadTooLargeError:
+        return PayloadTooLargeError(
+            f"{param}: the URLs of one request may make the gateway fetch at most "
+            f"{self.limit} bytes in all ({self.SETTING}), and this one would go past that.",
+            param=param,
+        )
+
+    def take(self, size: int, param: str) -> None:
+        self.used += size
+        if self.used > self.limit:
+            raise self.refuse(param)
+
+
 @dataclass(frozen=True, slots=True)
 class FetchPolicy:
     allow_private: bool = False  # allow loopback/private/link-local/etc. destinations
@@ -270,13 +298,25 @@ class UrlFetcher:
                 "The URL is malformed; only http(s) URLs are allowed.", param
             ) from None
 
-    async def fetch_to_file(self, url: str, dest: Path, *, max_bytes: int, param: str) -> int:
-        """Download ``url`` to ``dest`` and return the number of bytes written."""
+    async def fetch_to_file(
+        self,
+        url: str,
+        dest: Path,
+        *,
+        max_bytes: int,
+        param: str,
+        budget: FetchBudget | None = None,
+    ) -> int:
+        """Download ``url`` to ``dest`` and return the number of bytes written; every byte
+        read counts against ``budget`` as it arrives."""
         session = self._get_session()
         timeout = self._policy.timeout
+        budget = budget if budget is not None else FetchBudget(max_bytes)
         try:
             async with asyncio.timeout(timeout):
-                return await self._fetch(session, self._parse(url, param), dest, max_bytes, param)
+                return await self._fetch(
+                    session, self._parse(url, param), dest, max_bytes, param, budget
+                )
         except TimeoutError:
             raise _fetch_failed(
                 f"Fetching the URL timed out after {timeout:g} seconds.", param
@@ -285,7 +325,13 @@ class UrlFetcher:
             _part_path(dest).unlink(missing_ok=True)
 
     async def _fetch(
-        self, session: aiohttp.ClientSession, url: URL, dest: Path, max_bytes: int, param: str
+        self,
+        session: aiohttp.ClientSession,
+        url: URL,
+        dest: Path,
+        max_bytes: int,
+        param: str,
+        budget: FetchBudget,
     ) -> int:
         current = url
         for _hop in range(self._policy.max_redirects + 1):
@@ -308,7 +354,9 @@ class UrlFetcher:
                             f"{max_bytes}-byte limit.",
                             param=param,
                         )
-                    return await self._stream(resp, dest, max_bytes, param)
+                    if length is not None and length > budget.left:
+                        raise budget.refuse(param)
+                    return await self._stream(resp, dest, max_bytes, param, budget)
             except BlockedAddressError:
                 raise _not_allowed(current.host or "", param) from None
             except aiohttp.InvalidURL:
@@ -319,7 +367,9 @@ class UrlFetcher:
         raise _fetch_failed(f"Fetching the URL failed: more than {limit} redirects.", param)
 
     @staticmethod
-    async def _stream(resp: aiohttp.ClientResponse, dest: Path, max_bytes: int, param: str) -> int:
+    async def _stream(
+        resp: aiohttp.ClientResponse, dest: Path, max_bytes: int, param: str, budget: FetchBudget
+    ) -> int:
         total = 0
         with _open_part(dest) as fh:  # small sequential writes to local disk
             async for chunk in resp.content.iter_chunked(_CHUNK_SIZE):
@@ -329,6 +379,7 @@ class UrlFetcher:
                         f"The file at the URL is larger than the {max_bytes}-byte limit.",
                         param=param,
                     )
+                budget.take(len(chunk), param)
                 fh.write(chunk)
         os.replace(_part_path(dest), dest)
         return total

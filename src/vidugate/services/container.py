@@ -12,7 +12,7 @@ from vidugate.providers.base import Provider
 from vidugate.providers.registry import build_providers
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.callbacks import CallbackService
-from vidugate.services.images import ImageIngest
+from vidugate.services.images import DecodePool, ImageIngest
 from vidugate.services.keys import KeyService
 from vidugate.services.lifecycle import LifecycleConfig, TaskLifecycle
 from vidugate.services.signing import UrlSigner
@@ -58,10 +58,10 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
         database = await stack.enter_async_context(
             open_database(settings.resolved_database_url, settings.database_pool_size)
         )
-        repo = TaskRepository(database)
+        repo = TaskRepository(database, cache_bytes=settings.task_cache_bytes)
         # SQLite with one process is the only set-up where no other process writes tasks.
         shared = not database.group_commit or settings.processes > 1
-        tasks = CachedTasks(repo, shared=shared)
+        tasks = CachedTasks(repo, shared=shared, max_bytes=settings.task_cache_bytes)
         fetcher = await stack.enter_async_context(UrlFetcher(fetch_policy))
         signer = UrlSigner(settings.signing_key(), settings.signed_url_ttl_seconds)
         providers = build_providers(
@@ -90,10 +90,24 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
                 lease_seconds=settings.lease_seconds,
                 shutdown_grace=settings.shutdown_grace_seconds,
             )
-            sweeper = Sweeper(tasks, storage, NonceRepository(database))
+            sweeper = Sweeper(
+                tasks,
+                storage,
+                NonceRepository(database),
+                row_retention=settings.task_row_retention_seconds,
+            )
+        decode_pool = DecodePool(settings.image_decode_threads)
+        stack.callback(decode_pool.close)
         videos = VideoService(
             tasks,
-            ImageIngest(storage, fetcher, settings.work_dir, max_bytes=settings.max_image_bytes),
+            ImageIngest(
+                storage,
+                fetcher,
+                settings.work_dir,
+                max_bytes=settings.max_image_bytes,
+                pool=decode_pool,
+                fetch_budget=settings.max_fetch_bytes_per_request,
+            ),
             storage,
             CreateConfig(
                 provider=settings.provider,
@@ -101,6 +115,7 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
                 off_peak_deadline_seconds=settings.off_peak_deadline_seconds,
             ),
             wake_worker=worker.wake if worker is not None else _no_worker,
+            page_bytes=settings.list_page_bytes,
         )
         services = Services(
             settings=settings,

@@ -77,11 +77,15 @@ class TaskLifecycle:
         self.submitter = Submitter(tasks)
         self.results = ResultKeeper(tasks, storage, config.work_dir, config.retention_seconds)
 
-    async def job(self, task: VideoTask) -> ProviderJob:
-        images = tuple([await self.storage.materialize(key) for key in task.images])
-        watermark = (
-            await self.storage.materialize(task.watermark_key) if task.watermark_key else None
-        )
+    async def job(self, task: VideoTask, *, inputs: bool = True) -> ProviderJob:
+        images: tuple[Path, ...] = ()
+        watermark = None
+        # A finished task's inputs are deleted (see _drop_inputs_once_final); what is left
+        # to do with it (take back its upstream job) needs none.
+        if inputs and not task.status.terminal:
+            images = tuple([await self.storage.materialize(key) for key in task.images])
+            if task.watermark_key:
+                watermark = await self.storage.materialize(task.watermark_key)
         return ProviderJob(
             task_id=task.id,
             request=task.request,
@@ -95,6 +99,23 @@ class TaskLifecycle:
 
     async def step(self, task: VideoTask, owner: str) -> Next:
         """Advance one leased task; returns when to look at it next (None: never again)."""
+        outcome = await self._step(task, owner)
+        if outcome.at is None:
+            await self._drop_inputs_once_final(task)
+        return outcome
+
+    async def _drop_inputs_once_final(self, task: VideoTask) -> None:
+        """Delete a task's input images once it has finished, and only then: until then a
+        submit may be sent again (a create whose answer was lost), and upstreams fetch
+        them through signed links. "Never again" alone is not proof (a step that lost its
+        lease hands the task to another worker), so the row decides."""
+        if not task.images and not task.watermark_key:
+            return
+        current = await self.tasks.repo.get(task.id)
+        if current is None or current.status.terminal:
+            await self.storage.delete_prefix(input_prefix(task.id))
+
+    async def _step(self, task: VideoTask, owner: str) -> Next:
         provider = self.providers[task.provider]
         now = time.time()
         if task.status.terminal:
@@ -111,7 +132,15 @@ class TaskLifecycle:
             await self._clean_up_after_stop(task, provider)
             return Next(None)
         try:
-            job = await self.job(task)
+            try:
+                job = await self.job(task)
+            except FileNotFoundError:
+                # A DELETE removes the inputs as it stops the task: stopped since this step
+                # began, it is left to the stop's own clean-up step (the stop poked it).
+                current = await self.tasks.repo.get(task.id)
+                if current is None or current.status.terminal:
+                    return Next(None)
+                raise
             if task.upstream_id is None:
                 outcome = Next(await self.submitter.submit(task, owner, provider, job))
             else:
@@ -219,7 +248,7 @@ class TaskLifecycle:
             return  # poked while it completed: nothing to take back, everything to keep
         if task.upstream_id is not None or task.status is TaskStatus.CANCELLED:
             try:
-                outcome = await provider.cancel(await self.job(task))
+                outcome = await provider.cancel(await self.job(task, inputs=False))
             except ProviderError as exc:
                 log.warning("task.cancel_failed task_id=%s reason=%s", task.id, exc.message)
             else:

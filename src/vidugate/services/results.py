@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from vidugate.domain.tasks import TaskStatus, VideoTask
+from vidugate.media.probe import probe_video
 from vidugate.providers.base import Provider, ProviderJob, ResultFiles
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.storage.base import Storage
@@ -41,6 +42,10 @@ class ResultKeeper:
         prefix = f"{result_prefix(task.id)}/{attempt}"
         try:
             files = await provider.fetch_result(job, scratch)
+            # The size reported is the file's, not the request's: an upstream may make
+            # another frame than the one asked for. Probed before the store takes the file
+            # (the same bytes), from its header only.
+            info = await asyncio.to_thread(probe_video, files.video)
             keys = await self._store(prefix, files)
         finally:
             await asyncio.to_thread(shutil.rmtree, scratch, True)
@@ -55,9 +60,17 @@ class ResultKeeper:
                 "completed_at": now,
                 "expires_at": now + self.retention_seconds,
                 "has_audio": files.has_audio,
+                "result_width": info.width if info else files.width,
+                "result_height": info.height if info else files.height,
                 **keys,
             },
         )
+        if info is None:
+            log.warning("result.unprobed task_id=%s size=%dx%d", task.id, files.width, files.height)
+        elif (info.width, info.height) != (task.request.width, task.request.height):
+            log.info(
+                "result.size_differs task_id=%s asked=%s made=%s", task.id, task.size, info.size
+            )
         if updated is None:
             # Cancelled, deleted or finished by another worker meanwhile: this copy is no one's.
             await self.storage.delete_prefix(prefix)

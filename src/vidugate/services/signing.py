@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 from vidugate.errors import PermissionDeniedError
+
+# What sign() writes: unix seconds in ASCII digits. str.isdigit() would also pass other
+# scripts' digits and superscripts ("\u00b2"), which int() then refuses; 12 digits reach
+# the year 33658, and a longer number is no time this signer made.
+_EXPIRES = re.compile(r"[0-9]{1,12}")
 
 
 class UrlSigner:
@@ -32,8 +38,11 @@ class UrlSigner:
         )
 
     def verify(self, task_id: str, variant: str, expires: str, signature: str) -> None:
-        if not expires.isdigit() or not hmac.compare_digest(
-            self._mac(task_id, variant, int(expires)), signature
+        # fullmatch: "$" would let a trailing newline through. Bytes: compare_digest
+        # refuses (TypeError) a str with anything but ASCII in it.
+        if _EXPIRES.fullmatch(expires) is None or not hmac.compare_digest(
+            self._mac(task_id, variant, int(expires)).encode(),
+            signature.encode("utf-8", "replace"),
         ):
             raise PermissionDeniedError(
                 "This link's signature is not valid; request the video again for a fresh "

@@ -16,12 +16,13 @@ from vidugate.domain.request import (
     VideoFields,
     VideoRequest,
     build_request,
+    check_idempotency_key,
     check_start_end_shapes,
 )
 from vidugate.domain.tasks import ACTIVE, Surface, TaskStatus, VideoTask, is_task_id, new_id
 from vidugate.errors import ConflictError, InvalidRequestError, NotFoundError
 from vidugate.services.cached_tasks import CachedTasks
-from vidugate.services.images import ImageIngest, ImageSource, StoredImage
+from vidugate.services.images import ImageIngest, ImageSource, RequestImages, StoredImage
 from vidugate.services.lifecycle import input_prefix, result_prefix
 from vidugate.storage.base import Storage
 from vidugate.store.tasks import URGENT, DuplicateIdempotencyKeyError
@@ -29,6 +30,8 @@ from vidugate.store.tasks import URGENT, DuplicateIdempotencyKeyError
 log = logging.getLogger("vidugate.videos")
 
 IDEMPOTENCY_WINDOW = 24 * 3600.0
+# About the most task data one list page holds (VIDUGATE_LIST_PAGE_BYTES).
+DEFAULT_PAGE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +61,19 @@ class VideoService:
         storage: Storage,
         config: CreateConfig,
         wake_worker: Callable[[], None],
+        *,
+        page_bytes: int = DEFAULT_PAGE_BYTES,
     ) -> None:
         self.tasks = tasks
         self.ingest = ingest
         self.storage = storage
         self.config = config
         self.wake_worker = wake_worker
+        self.page_bytes = page_bytes
 
     async def create(self, key: ApiKey, new: NewVideo) -> VideoTask:
         # Every rule that needs no image is checked before any image is fetched.
+        check_idempotency_key(new.idempotency_key)
         request = build_request(new.fields, mode=new.mode, image_count=len(new.images))
         fingerprint = None
         if new.idempotency_key is not None:
@@ -75,15 +82,17 @@ class VideoService:
             if earlier is not None:
                 return earlier
         task_id = new_id("video_")
+        # One request's images and watermark share one fetch budget and the key's decode slot.
+        intake = self.ingest.for_request(key.id)
         try:
-            images = await self._ingest_images(task_id, new)
+            images = await self._ingest_images(task_id, new, intake)
             if new.mode is Mode.START_END:
                 # Needs both images' sizes, so it runs once they are in.
                 first, last = ((image.info.width, image.info.height) for image in images)
                 check_start_end_shapes(first, last)
             watermark = None
             if request.watermark and request.wm_url:
-                watermark = await self.ingest.ingest(
+                watermark = await intake.ingest(
                     request.wm_url, f"{input_prefix(task_id)}/watermark", param="wm_url"
                 )
             shape = (images[0].info.width, images[0].info.height) if images else None
@@ -108,12 +117,14 @@ class VideoService:
         log.info("task.created task_id=%s model=%s mode=%s", task.id, request.model, new.mode)
         return task
 
-    async def _ingest_images(self, task_id: str, new: NewVideo) -> list[StoredImage]:
+    async def _ingest_images(
+        self, task_id: str, new: NewVideo, intake: RequestImages
+    ) -> list[StoredImage]:
         stored = []
         for index, source in enumerate(new.images):
             param = new.image_param if len(new.images) == 1 else f"{new.image_param}[{index}]"
             key = f"{input_prefix(task_id)}/image{index}"
-            stored.append(await self.ingest.ingest(source, key, param=param))
+            stored.append(await intake.ingest(source, key, param=param))
         return stored
 
     def _new_task(
@@ -163,35 +174,46 @@ class VideoService:
                 "This Idempotency-Key was already used with a different request body.",
                 param="Idempotency-Key",
             )
+        if task.deleted_at is not None:
+            # Answering the task would bring it back as if it still existed, with links to
+            # files that are gone; making a new one would break "one key, one task".
+            raise ConflictError(
+                f"The video made with this Idempotency-Key ({task.id}) was deleted; send the "
+                "request with a new Idempotency-Key to make a new video.",
+                param="Idempotency-Key",
+            )
         return task
 
     async def get(self, key: ApiKey, task_id: str) -> VideoTask:
-        task = await self.tasks.get(task_id)
-        # Another key's task answers exactly like a missing one.
-        if task is None or task.key_id != key.id or task.deleted_at is not None:
-            raise NotFoundError(f"No video found with id {task_id!r}.", param="video_id")
+        # Looked up by key and id together: another key's task takes the very path of a
+        # missing one (the same query, no cache hit), so not even timing tells them apart.
+        task = await self.tasks.get_owned(key.id, task_id)
+        if task is None or task.deleted_at is not None:
+            raise NotFoundError(f"No video found with id {_shown(task_id)!r}.", param="video_id")
         return task
 
     async def get_linked(self, task_id: str) -> VideoTask:
         """The task behind a signed link (the signature stood in for the key)."""
         task = await self.tasks.get(task_id)
         if task is None or task.deleted_at is not None:
-            raise NotFoundError(f"No video found with id {task_id!r}.", param="video_id")
+            raise NotFoundError(f"No video found with id {_shown(task_id)!r}.", param="video_id")
         return task
 
     async def list(
         self, key: ApiKey, *, after: str | None, limit: int, newest_first: bool
     ) -> tuple[list[VideoTask], bool]:
+        """A page of up to limit tasks, fewer when their data would pass page_bytes (the
+        client then goes on from the last one, as has_more says)."""
         if after is not None and not is_task_id(after):
             raise InvalidRequestError(
                 "after: must be the id of a video from an earlier page (video_...).", param="after"
             )
-        page = await self.tasks.repo.list_for_key(
-            key.id, after=after, limit=limit + 1, newest_first=newest_first
+        page, more = await self.tasks.repo.page_for_key(
+            key.id, after=after, limit=limit, newest_first=newest_first, max_bytes=self.page_bytes
         )
-        for task in page[:limit]:
+        for task in page:
             self.tasks.remember(task)
-        return page[:limit], len(page) > limit
+        return page, more
 
     async def cancel(self, key: ApiKey, task_id: str) -> VideoTask:
         task = await self.get(key, task_id)
@@ -231,6 +253,11 @@ class VideoService:
             log.info("task.cancelled task_id=%s deleted=%s", task.id, deleted)
             self.wake_worker()
         return stopped
+
+
+def _shown(task_id: str) -> str:
+    """An id as an answer may repeat it: no id is longer than this."""
+    return task_id if len(task_id) <= 64 else task_id[:64] + "..."
 
 
 def _fingerprint(new: NewVideo) -> str:

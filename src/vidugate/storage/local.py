@@ -1,4 +1,6 @@
-"""Storage in a local (or shared, network-mounted) directory."""
+"""Storage in a local (or shared, network-mounted) directory, private to its owner: the
+directories 0700 and the stored files 0600 (storage/private.py says why), whatever the
+umask of the process that embeds the gateway."""
 
 from __future__ import annotations
 
@@ -8,13 +10,15 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from vidugate.storage.private import DIR_MODE, FILE_MODE
+
 CHUNK = 256 * 1024
 
 
 class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
         # A lexical check, not resolve(): resolving walks the file system on every call,
@@ -58,13 +62,15 @@ class LocalStorage:
 
 
 def _move(source: Path, target: Path) -> int:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    os.chmod(source, FILE_MODE)  # before it is in place: never readable by others there
     tmp = target.with_name(target.name + ".part")
     # Same filesystem: a rename; otherwise copy then rename, so readers never see half a file.
     try:
         os.replace(source, target)
     except OSError:
         shutil.copyfile(source, tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, target)
         source.unlink(missing_ok=True)
     return target.stat().st_size

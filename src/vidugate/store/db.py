@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +35,14 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for another database or an in-memory one)."""
+    if not is_sqlite(url):
+        return None
+    path = url.split("///", 1)[-1] if "///" in url else ""
+    return Path(path) if path and path != ":memory:" else None
+
+
 def dialect_insert(conn: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.Insert:
     """INSERT of the connection's dialect, for ON CONFLICT clauses (SQLite and PostgreSQL
     spell them the same)."""
@@ -61,9 +70,11 @@ def is_unavailable(exc: BaseException) -> bool:
 
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     if is_sqlite(url):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(url)
+        if path is not None:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Made here, private: SQLite gives its -wal and -shm files the database's mode.
+            os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
         engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=8)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

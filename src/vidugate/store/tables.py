@@ -56,6 +56,9 @@ class TaskRow(Base):
     thumbnail_key: Mapped[str | None] = mapped_column(String(255), default=None)
     watermarked_key: Mapped[str | None] = mapped_column(String(255), default=None)
     has_audio: Mapped[bool] = mapped_column(default=False)
+    # The stored video's frame as probed from the file (it may differ from the request's).
+    result_width: Mapped[int | None] = mapped_column(Integer, default=None)
+    result_height: Mapped[int | None] = mapped_column(Integer, default=None)
     # Work scheduling: when a worker should look next, and who holds it until when.
     next_poll_at: Mapped[float | None] = mapped_column(Float, default=None)
     lease_owner: Mapped[str | None] = mapped_column(String(128), default=None)
@@ -70,6 +73,7 @@ class TaskRow(Base):
         Index("ix_tasks_key_id_id", "key_id", "id"),
         Index("ix_tasks_due", "next_poll_at"),
         Index("ix_tasks_expires_at", "expires_at"),
+        Index("ix_tasks_completed_at", "completed_at"),  # the purge of old finished rows
         Index("ix_tasks_upstream", "upstream_id"),
     )
 

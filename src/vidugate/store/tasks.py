@@ -22,6 +22,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    delete,
     func,
     insert,
     or_,
@@ -33,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from vidugate.domain.models import Mode
 from vidugate.domain.request import VideoRequest
-from vidugate.domain.tasks import ACTIVE, Surface, TaskError, TaskStatus, VideoTask
+from vidugate.domain.tasks import ACTIVE, TERMINAL, Surface, TaskError, TaskStatus, VideoTask
 from vidugate.store.db import Database
 from vidugate.store.tables import TaskRow
 
@@ -76,6 +77,8 @@ def _params(request: VideoRequest) -> dict[str, Any]:
 _FROZEN = {"params", "images"}
 COLUMNS = [cast_to(T.c[c.name], Text).label(c.name) if c.name in _FROZEN else c for c in T.c]
 _REQUEST_CACHE_LIMIT = 50_000
+# ... and at most this many bytes of them (a request's texts may hold a megabyte).
+REQUEST_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def _request_of(params_json: str) -> VideoRequest:
@@ -114,21 +117,28 @@ def _to_task(row: Row[Any], request: VideoRequest, images: tuple[str, ...]) -> V
         has_audio=bool(row.has_audio),
         attempts=row.attempts,
         deleted_at=row.deleted_at,
+        result_width=row.result_width,
+        result_height=row.result_height,
     )
 
 
 class TaskRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, cache_bytes: int = REQUEST_CACHE_BYTES) -> None:
         self.db = db
         self._frozen: OrderedDict[str, tuple[VideoRequest, tuple[str, ...]]] = OrderedDict()
+        self._frozen_bytes = 0
+        self.cache_bytes = cache_bytes
 
     def _task(self, row: Row[Any]) -> VideoTask:
         frozen = self._frozen.get(row.id)
         if frozen is None:
             frozen = (_request_of(row.params), tuple(json.loads(row.images or "[]")))
-            self._frozen[row.id] = frozen
-            if len(self._frozen) > _REQUEST_CACHE_LIMIT:
-                self._frozen.popitem(last=False)
+            size = frozen[0].approx_bytes()
+            if size * 8 <= self.cache_bytes:  # a large one is parsed again rather than kept
+                self._frozen[row.id] = frozen
+                self._frozen_bytes += size
+            while len(self._frozen) > _REQUEST_CACHE_LIMIT or self._frozen_bytes > self.cache_bytes:
+                self._frozen_bytes -= self._frozen.popitem(last=False)[1][0].approx_bytes()
         return _to_task(row, *frozen)
 
     async def insert(
@@ -166,9 +176,13 @@ class TaskRepository:
                 raise DuplicateIdempotencyKeyError(idempotency_key) from exc
             raise
 
-    async def get(self, task_id: str) -> VideoTask | None:
+    async def get(self, task_id: str, *, key_id: str | None = None) -> VideoTask | None:
+        """The task; with key_id, only if that key owns it (another's is not found)."""
+        stmt = select(*COLUMNS).where(T.c.id == task_id)
+        if key_id is not None:
+            stmt = stmt.where(T.c.key_id == key_id)
         async with self.db.read() as conn:
-            row = (await conn.execute(select(*COLUMNS).where(T.c.id == task_id))).first()
+            row = (await conn.execute(stmt)).first()
         return self._task(row) if row is not None else None
 
     async def find_idempotent(
@@ -179,17 +193,31 @@ class TaskRepository:
             row = (await conn.execute(stmt)).first()
         return (self._task(row), row.request_hash) if row is not None else None
 
-    async def list_for_key(
-        self, key_id: str, *, after: str | None, limit: int, newest_first: bool
-    ) -> list[VideoTask]:
-        # Ids are ULIDs, so id order is creation order and a cursor is just an id.
-        stmt = select(*COLUMNS).where(T.c.key_id == key_id, T.c.deleted_at.is_(None))
+    async def page_for_key(
+        self, key_id: str, *, after: str | None, limit: int, newest_first: bool, max_bytes: int
+    ) -> tuple[list[VideoTask], bool]:
+        """Up to limit of the key's tasks after the cursor, ending before the one that would
+        take the page's stored request text past max_bytes (one at least, whatever its
+        size), so no page is read whole before its size is known; and whether more follow."""
+        where = [T.c.key_id == key_id, T.c.deleted_at.is_(None)]
         if after is not None:
-            stmt = stmt.where(T.c.id < after if newest_first else T.c.id > after)
-        stmt = stmt.order_by(T.c.id.desc() if newest_first else T.c.id.asc()).limit(limit)
+            where.append(T.c.id < after if newest_first else T.c.id > after)
+        order = T.c.id.desc() if newest_first else T.c.id.asc()
+        sizes = select(T.c.id, func.length(cast_to(T.c.params, Text)))
         async with self.db.read() as conn:
-            rows = (await conn.execute(stmt)).all()
-        return [self._task(row) for row in rows]
+            found = (await conn.execute(sizes.where(*where).order_by(order).limit(limit + 1))).all()
+            chosen: list[str] = []
+            total = 0
+            for task_id, size in found[:limit]:
+                total += size or 0
+                if chosen and total > max_bytes:
+                    break
+                chosen.append(task_id)
+            rows: Sequence[Row[Any]] = []
+            if chosen:
+                stmt = select(*COLUMNS).where(T.c.id.in_(chosen)).order_by(order)
+                rows = (await conn.execute(stmt)).all()
+        return [self._task(row) for row in rows], len(found) > len(chosen)
 
     async def update(
         self,
@@ -354,3 +382,31 @@ class TaskRepository:
         )
         async with self.db.read() as conn:
             return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}
+
+    def _purgeable(self, finished_before: float) -> list[Any]:
+        # Finished long enough ago, and no step pending (a stopped task's clean-up sets
+        # next_poll_at; a leased one has it too), so no worker still needs the row.
+        return [
+            T.c.completed_at < finished_before,
+            T.c.status.in_([s.value for s in TERMINAL]),
+            T.c.next_poll_at.is_(None),
+        ]
+
+    async def purgeable(self, finished_before: float, limit: int) -> list[str]:
+        """Up to `limit` ids of tasks the purge may remove, the longest finished first."""
+        stmt = (
+            select(T.c.id)
+            .where(*self._purgeable(finished_before))
+            .order_by(T.c.completed_at)
+            .limit(limit)
+        )
+        async with self.db.read() as conn:
+            return [row[0] for row in (await conn.execute(stmt)).all()]
+
+    async def purge(self, task_ids: Sequence[str], finished_before: float) -> int:
+        """Delete these rows (their Idempotency-Keys go with them), the condition checked
+        again in the same statement."""
+        if not task_ids:
+            return 0
+        stmt = delete(T).where(T.c.id.in_(list(task_ids)), *self._purgeable(finished_before))
+        return await self.db.run(stmt)

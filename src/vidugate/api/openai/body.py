@@ -10,14 +10,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.types import Message, Receive
 
 from vidugate.api.openai.schemas import CreateVideoBody
 from vidugate.domain.models import MODELS, Mode, size_to_shape, supported_sizes
-from vidugate.domain.request import VideoFields
+from vidugate.domain.request import MAX_NAME_CHARS, VideoFields, check_caps
 from vidugate.errors import InvalidRequestError, PayloadTooLargeError, UnsupportedMediaError
 from vidugate.services.images import ImageSource, UploadedImage
 from vidugate.services.videos import NewVideo
@@ -61,19 +61,55 @@ async def read_new_video(
     if content_type == "application/json":
         yield _new_video(await _json_fields(capped), {}, idempotency_key)
     elif content_type == "multipart/form-data":
+        form = await _read_form(capped, limit)
         try:
-            form_cm = capped.form(max_files=4, max_fields=MAX_FIELDS, max_part_size=limit)
-            async with form_cm as form:
-                fields, files = _form_fields(form.multi_items())
-                yield _new_video(fields, files, idempotency_key)
-        except HTTPException as exc:
-            raise InvalidRequestError(f"Malformed multipart body: {exc.detail}") from None
+            fields, files = _form_fields(form.multi_items())
+            yield _new_video(fields, files, idempotency_key)
+        finally:
+            await form.close()
     else:
         raise UnsupportedMediaError(
             "Send the body as multipart/form-data or application/json "
             f"(got {content_type or 'no content type'!r}).",
             param="Content-Type",
         )
+
+
+class _WholeMultiPart(MultiPartParser):
+    """Starlette's parser, noting whether the body reached its closing boundary: a part
+    cut off before it is dropped without a word, so a body cut inside its image would
+    otherwise read as a text-only request."""
+
+    ended = False
+
+    def on_end(self) -> None:
+        self.ended = True
+
+
+async def _read_form(request: Request, limit: int) -> FormData:
+    parser = _WholeMultiPart(
+        request.headers,
+        request.stream(),
+        max_files=4,
+        max_fields=MAX_FIELDS,
+        max_part_size=limit,
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise InvalidRequestError(f"Malformed multipart body: {exc.message}") from None
+    if not parser.ended:
+        await form.close()
+        raise InvalidRequestError(
+            "Malformed multipart body: it ends before its closing boundary (--BOUNDARY--), so "
+            "its last part is incomplete; send the whole body."
+        )
+    return form
+
+
+def shown_name(name: str) -> str:
+    """A field name as an answer may repeat it: a long one (no field's name is) cut short."""
+    return name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS] + "..."
 
 
 def media_type(request: Request) -> str:
@@ -101,8 +137,10 @@ def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     for name, value in pairs:
         if name in fields:
             # repr() escapes what UTF-8 cannot hold; the name as param must be clean text.
-            clean = name if _encodable(name) else None
-            raise InvalidRequestError(f"Field {name!r} is given more than once.", param=clean)
+            clean = shown_name(name) if _encodable(name) else None
+            raise InvalidRequestError(
+                f"Field {shown_name(name)!r} is given more than once.", param=clean
+            )
         fields[name] = value
     return fields
 
@@ -157,12 +195,15 @@ def _form_fields(
     files: dict[str, UploadFile] = {}
     for name, value in items:
         if name in fields or name in files:
-            raise InvalidRequestError(f"Field {name!r} is given more than once.", param=name)
+            raise InvalidRequestError(
+                f"Field {shown_name(name)!r} is given more than once.", param=shown_name(name)
+            )
         if isinstance(value, UploadFile):
             if name not in FILE_FIELDS:
                 raise InvalidRequestError(
-                    f"Field {name!r} cannot be a file; only images or input_reference can.",
-                    param=name,
+                    f"Field {shown_name(name)!r} cannot be a file; only images or "
+                    "input_reference can.",
+                    param=shown_name(name),
                 )
             files[name] = value
         elif name == "input_reference[image_url]":
@@ -178,7 +219,7 @@ def _validated(fields: dict[str, Any]) -> CreateVideoBody:
         return CreateVideoBody.model_validate(fields)
     except ValidationError as exc:
         first = exc.errors()[0]
-        param = ".".join(str(p) for p in first["loc"][:1]) or None
+        param = shown_name(".".join(str(p) for p in first["loc"][:1])) or None
         if first["type"] == "extra_forbidden":
             allowed = ", ".join(CreateVideoBody.model_fields)
             raise InvalidRequestError(
@@ -201,6 +242,7 @@ def _validated(fields: dict[str, Any]) -> CreateVideoBody:
 def _new_video(
     raw: dict[str, Any], files: dict[str, UploadFile], idempotency_key: str | None
 ) -> NewVideo:
+    check_caps(raw)
     body = _validated(raw)
     duration = _merge("duration", body.duration, "seconds", body.seconds)
     aspect_ratio, resolution = body.aspect_ratio, body.resolution

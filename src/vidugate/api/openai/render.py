@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from collections import OrderedDict
+from typing import Any, NamedTuple
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -66,32 +67,78 @@ def video_object(
     return body
 
 
+class _Rendered(NamedTuple):
+    updated_at: float
+    base: str
+    body: bytes
+    until: float
+
+
+# What an entry holds besides its body and base URL (key, tuple, dict slot), about.
+ENTRY_OVERHEAD = 400
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+
+
 class RenderedVideos:
     """Recently serialised video objects. A polled task mostly has not changed since the
     last poll, so its JSON (and signed links) can be reused until the task changes or the
-    entry ages out, well inside the links' lifetime."""
+    entry ages out, well inside the links' lifetime.
 
-    def __init__(self, max_age: float, limit: int = 20_000) -> None:
+    One entry per task and dialect: a task that changed, or asked for under another base
+    URL (which comes from the Host header), is rendered again in its place, so no header
+    multiplies the entries. They are bounded by count and by bytes, the least recently
+    used going first; a body too large for a fair share of the budget is not kept."""
+
+    def __init__(
+        self, max_age: float, limit: int = 20_000, *, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
         self.max_age = max_age
         self.limit = limit
-        self._entries: dict[tuple[str, float, bool, str], tuple[bytes, float]] = {}
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[str, bool], _Rendered] = OrderedDict()
+        self._bytes = 0
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(entries, bytes) held now."""
+        return len(self._entries), self._bytes
 
     def body(self, task: VideoTask, openai_words: bool, services: Services, base: str) -> bytes:
-        key = (task.id, task.updated_at, openai_words, base)
+        key = (task.id, openai_words)
         now = time.monotonic()
         entry = self._entries.get(key)
-        if entry is not None and entry[1] > now:
-            return entry[0]
+        if (
+            entry is not None
+            and entry.until > now
+            and entry.updated_at == task.updated_at
+            and entry.base == base
+        ):
+            self._entries.move_to_end(key)
+            return entry.body
         obj = video_object(task, openai_words=openai_words, services=services, base=base)
         body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
-        if len(self._entries) >= self.limit:
-            self._entries.clear()
+        self._forget(key)
+        if _entry_bytes(body, base) * 8 > self.max_bytes:
+            return body
         max_age = self.max_age
         if task.expires_at is not None:
             # Not past the content's expiry: from then on the object must drop its links.
             max_age = min(max_age, task.expires_at - time.time())
-        self._entries[key] = (body, now + max_age)
+        self._entries[key] = _Rendered(task.updated_at, base, body, now + max_age)
+        self._bytes += _entry_bytes(body, base)
+        while len(self._entries) > self.limit or self._bytes > self.max_bytes:
+            _, dropped = self._entries.popitem(last=False)
+            self._bytes -= _entry_bytes(dropped.body, dropped.base)
         return body
+
+    def _forget(self, key: tuple[str, bool]) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= _entry_bytes(entry.body, entry.base)
+
+
+def _entry_bytes(body: bytes, base: str) -> int:
+    return ENTRY_OVERHEAD + len(body) + len(base)
 
 
 def video_response(

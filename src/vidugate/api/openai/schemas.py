@@ -69,7 +69,8 @@ class CreateVideoBody(BaseModel):
     images: Text | list[Text] | None = Field(
         default=None,
         description="One reference image (image-to-video): a file part in multipart, or base64, "
-        "a data URI or an http(s) URL. png, jpeg or webp; at most 50 MB; ratio within 1:4..4:1.",
+        "a data URI or an http(s) URL (at most 2048 characters). png, jpeg or webp; at most 50 MB; "
+        "ratio within 1:4..4:1.",
     )
     aspect_ratio: Text | None = Field(
         default=None, description="16:9 (default), 9:16, 1:1, 4:3, 3:4."
@@ -77,7 +78,9 @@ class CreateVideoBody(BaseModel):
     audio: Flag | None = Field(
         default=None, description="Audio-video direct output; q3 default true, others false."
     )
-    voice_id: Text | None = Field(default=None, description="Voice timbre; no effect on q3.")
+    voice_id: Text | None = Field(
+        default=None, description="Voice timbre, at most 256 characters; no effect on q3."
+    )
     is_rec: Flag | None = Field(default=None, description="Use a recommended prompt.")
     bgm: Flag | None = Field(
         default=None, description="Add background music; no effect on q3, nor on q2 at 9-10 s."
@@ -98,9 +101,11 @@ class CreateVideoBody(BaseModel):
         default=None,
         description="1 top-left, 2 top-right, 3 bottom-right (default), 4 bottom-left.",
     )
-    wm_url: Text | None = Field(default=None, description="http(s) URL of a watermark image.")
+    wm_url: Text | None = Field(
+        default=None, description="http(s) URL of a watermark image, at most 2048 characters."
+    )
     meta_data: Text | None = Field(
-        default=None, description="A JSON object as a string; pass-through."
+        default=None, description="A JSON object as a string, at most 64 KiB; pass-through."
     )
     # OpenAI's names for the same things, so the openai SDK works unchanged.
     seconds: Integer | None = Field(default=None, description="OpenAI alias of duration.")

@@ -52,7 +52,9 @@ async def create_video(
     request: Request,
     key: ApiKeyDep,
     services: ServicesDep,
-    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(description="At most 255 characters; the same body within 24 h.")
+    ] = None,
 ) -> Response:
     async with read_new_video(
         request,

@@ -9,10 +9,10 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 from vidugate.api.limits import read_limited
-from vidugate.api.openai.body import body_limit, json_object, media_type
+from vidugate.api.openai.body import body_limit, json_object, media_type, shown_name
 from vidugate.api.vidu.schemas import ViduCreateBody
 from vidugate.domain.models import Mode
-from vidugate.domain.request import VideoFields
+from vidugate.domain.request import VideoFields, check_caps
 from vidugate.domain.tasks import Surface
 from vidugate.errors import InvalidRequestError, PayloadTooLargeError, UnsupportedMediaError
 from vidugate.services.videos import NewVideo
@@ -49,7 +49,7 @@ def validated(schema: type[Body], fields: dict[str, Any]) -> Body:
         return schema.model_validate(fields)
     except ValidationError as exc:
         first = exc.errors()[0]
-        param = ".".join(str(part) for part in first["loc"]) or None
+        param = shown_name(".".join(str(part) for part in first["loc"])) or None
         if first["type"] == "extra_forbidden":
             allowed = ", ".join(schema.model_fields)
             message = f"Unknown field {param!r}. Allowed fields: {allowed}."
@@ -66,7 +66,9 @@ async def read_new_video(
     request: Request, mode: Mode, *, max_image_bytes: int, idempotency_key: str | None
 ) -> tuple[NewVideo, list[str]]:
     """The create call, and the images as given (Vidu's answer echoes them)."""
-    body = validated(ViduCreateBody, await read_json(request, body_limit(max_image_bytes)))
+    given = await read_json(request, body_limit(max_image_bytes))
+    check_caps(given)
+    body = validated(ViduCreateBody, given)
     if body.aspect_ratio is not None and mode not in ASPECT_RATIO_MODES:
         raise InvalidRequestError(
             f"aspect_ratio is not a field of {mode}: the first image sets the frame's shape.",

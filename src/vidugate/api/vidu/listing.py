@@ -1,5 +1,6 @@
 """GET /vidu/ent/v2/tasks: Vidu's filters (state, created_at range, task ids) over the
-caller's tasks, newest first, in pages whose token is the last task id of the page.
+caller's tasks, newest first, in pages whose token is the last task id of the page. A page
+ends early, with a token, once its tasks hold about VIDUGATE_LIST_PAGE_BYTES.
 
 The store lists a key's tasks by id only, so the filters are applied here while paging
 through them; task ids are ULIDs (domain/tasks.py new_id), so created_at_to turns into a
@@ -87,38 +88,53 @@ async def find(
     if query.created_to is not None:
         bound = _first_id_at("video_", int(query.created_to * 1000) + 1)
         after = bound if after is None else min(after, bound)
+    page = _Page(limit, videos.page_bytes)
     if query.ids is not None:
-        named = [t for t in await _owned(videos, key, query.ids) if after is None or t.id < after]
-        kept = [task for task in named if query.keeps(task)]
-        return kept[:limit], kept[limit - 1].id if len(kept) > limit else None
-    kept = []
+        # Newest first is id order: ids are sorted before any task is read, and read one at
+        # a time, so a page never holds more than it answers.
+        for task_id in sorted(query.ids, reverse=True):
+            if len(task_id) != ID_LENGTH or (after is not None and task_id >= after):
+                continue  # not an id the gateway makes, or on an earlier page
+            try:
+                task = await videos.get(key, task_id)
+            except NotFoundError:
+                continue  # another key's or no task: the list just does not have it
+            if query.keeps(task) and not page.add(task):
+                return page.tasks, page.tasks[-1].id
+        return page.tasks, None
     for _ in range(SCAN_PAGES):
-        page, more = await videos.list(key, after=after, limit=PAGE, newest_first=True)
-        for task in page:
+        found, more = await videos.list(key, after=after, limit=PAGE, newest_first=True)
+        for task in found:
             if query.created_from is not None and (
                 task.created_at < query.created_from - CREATE_SPREAD
             ):
-                return kept, None
-            if query.keeps(task):
-                kept.append(task)
-                if len(kept) > limit:
-                    return kept[:limit], kept[limit - 1].id
+                return page.tasks, None
+            if query.keeps(task) and not page.add(task):
+                return page.tasks, page.tasks[-1].id
         if not more:
-            return kept, None
-        after = page[-1].id
-    return kept, after
+            return page.tasks, None
+        after = found[-1].id
+    return page.tasks, after
 
 
-async def _owned(videos: VideoService, key: ApiKey, ids: tuple[str, ...]) -> list[VideoTask]:
-    found = []
-    for task_id in ids:
-        if len(task_id) != ID_LENGTH:
-            continue  # not an id the gateway makes
-        try:
-            found.append(await videos.get(key, task_id))
-        except NotFoundError:
-            continue  # another key's or no task: the list just does not have it
-    return sorted(found, key=lambda task: task.id, reverse=True)
+class _Page:
+    """The tasks of one answer: up to limit of them, and once one is in, no more than
+    max_bytes of their data."""
+
+    def __init__(self, limit: int, max_bytes: int) -> None:
+        self.limit = limit
+        self.max_bytes = max_bytes
+        self.tasks: list[VideoTask] = []
+        self.size = 0
+
+    def add(self, task: VideoTask) -> bool:
+        """False, leaving the task out, when the page is full."""
+        size = task.request.approx_bytes()
+        if len(self.tasks) == self.limit or (self.tasks and self.size + size > self.max_bytes):
+            return False
+        self.tasks.append(task)
+        self.size += size
+        return True
 
 
 def _moment(text: str | None, param: str) -> float | None:

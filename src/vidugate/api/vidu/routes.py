@@ -39,7 +39,10 @@ _CREATE: dict[str, Any] = {
         }
     },
 }
-IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key", max_length=255)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="idempotency-key", description="At most 255 characters (checked on create)."),
+]
 CANCEL_BODY_LIMIT = 64 * 1024
 
 

@@ -24,7 +24,8 @@ class ViduCreateBody(BaseModel):
     prompt: StrictStr | None = Field(default=None, description="At most 5000 characters.")
     images: list[StrictStr] | None = Field(
         default=None,
-        description="http(s) URLs, data URIs or base64: img2video 1 (first frame), "
+        description="http(s) URLs (at most 2048 characters), data URIs or base64: img2video 1 "
+        "(first frame), "
         "start-end2video 2 (first, last), reference2video 1-7; text2video none.",
     )
     duration: StrictInt | None = Field(default=None, description="Seconds.")
@@ -38,7 +39,9 @@ class ViduCreateBody(BaseModel):
     )
     bgm: StrictBool | None = Field(default=None, description="Add background music.")
     audio: StrictBool | None = Field(default=None, description="Audio-video direct output.")
-    voice_id: StrictStr | None = Field(default=None, description="Voice timbre.")
+    voice_id: StrictStr | None = Field(
+        default=None, description="Voice timbre, at most 256 characters."
+    )
     is_rec: StrictBool | None = Field(default=None, description="Use a recommended prompt.")
     payload: StrictStr | None = Field(
         default=None, description="Pass-through, at most 1,048,576 characters."
@@ -48,10 +51,16 @@ class ViduCreateBody(BaseModel):
     wm_position: StrictInt | None = Field(
         default=None, description="1 top-left, 2 top-right, 3 bottom-right, 4 bottom-left."
     )
-    wm_url: StrictStr | None = Field(default=None, description="http(s) URL of a watermark.")
-    meta_data: StrictStr | None = Field(default=None, description="A JSON object as a string.")
+    wm_url: StrictStr | None = Field(
+        default=None, description="http(s) URL of a watermark, at most 2048 characters."
+    )
+    meta_data: StrictStr | None = Field(
+        default=None, description="A JSON object as a string, at most 64 KiB."
+    )
     callback_url: StrictStr | None = Field(
-        default=None, description="Stored with the task; callbacks are not sent yet."
+        default=None,
+        description="http(s) URL, at most 2048 characters; stored with the task, callbacks "
+        "are not sent yet.",
     )
 
 

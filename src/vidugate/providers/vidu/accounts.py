@@ -1,16 +1,18 @@
 """Which Vidu account gets a new task, and how each account is doing.
 
-Create picks a healthy account by weight, preferring those under their concurrency cap.
-Throttling (429) stops every call to an account until a time; exhausted credits stop new
-tasks on it (its running tasks are still followed); a refused key (401) disables it until a
-person acts. Health is written through to the store so every process
-and the admin output see it; a task stays pinned to the account that accepted it."""
+Create picks a healthy account that can afford the task (see `credits`) by weight,
+preferring those under their concurrency cap. Throttling (429) stops every call to an
+account until a time; a refused key (401) disables it until a person acts. Credits do not
+park an account: one that cannot pay for a task is skipped for that task only. Health is
+written through to the store so every process and the admin output see it; a task stays
+pinned to the account that accepted it."""
 
 from __future__ import annotations
 
 import logging
 import random
 import time
+from collections.abc import Callable
 
 from vidugate.domain.accounts import AccountHealth, AccountState
 from vidugate.providers.base import AccountStates
@@ -68,13 +70,29 @@ class AccountPool:
         ]
         return max(0.0, min(waits)) if waits else None
 
-    def pick(self, exclude: set[str]) -> Account | None:
+    def open_accounts(self, exclude: set[str]) -> list[Account]:
+        """The accounts that take new tasks now, but those in `exclude`."""
         now = time.time()
-        candidates = [
+        return [
             a
             for a in self.accounts.values()
             if a.id not in exclude and self.takes_new_tasks(a.id, now)
         ]
+
+    def resting(self) -> list[Account]:
+        """The accounts kept from new tasks until a time (throttled), not for good."""
+        now = time.time()
+        return [
+            a
+            for a in self.accounts.values()
+            if not self.takes_new_tasks(a.id, now)
+            and self._health[a.id].health is not AccountHealth.DISABLED
+        ]
+
+    def pick(
+        self, exclude: set[str], affords: Callable[[Account], bool] = lambda _: True
+    ) -> Account | None:
+        candidates = [a for a in self.open_accounts(exclude) if affords(a)]
         if not candidates:
             return None
         # Under the cap first: Vidu queues the rest, which only adds latency.

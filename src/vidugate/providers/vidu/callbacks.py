@@ -1,32 +1,41 @@
 """Vidu's signed callbacks, verified: HMAC-SHA256 keyed by the account's API token over
-method, path, canonical query, "vidu", Date and the signed headers; stale Dates and
-replayed nonces are refused (by the caller, against the store every process shares). The
-signature does not cover the body, so the gateway takes a
-callback only as a cue to look at the task now (an authenticated status call), never as
-the task's new state."""
+method, path, query, "vidu", Date and the signed headers; stale Dates and replayed nonces
+are refused (by the caller, against the store every process shares). The signature does
+not cover the body, so it is checked from the request line and headers alone, before the
+body is read, and the gateway takes a callback only as a cue to look at the task now (an
+authenticated status call), never as the task's new state.
+
+The string to sign follows Vidu's worked example (page "callback-signature"): the query is
+the callback URL's query exactly as it stands (not decoded, not sorted), so the caller
+passes the raw query string of the request, which is the one the gateway put into the URL
+it gave Vidu; each header named in `X-HMAC-SIGNED-HEADERS` is written `Name:value` with the
+name spelled as listed there (`Date:...` with its capital D), in that order, while its
+value is looked up case-insensitively."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qsl
 
+from vidugate.clock import Clock, SystemClock
 from vidugate.errors import PermissionDeniedError
 from vidugate.providers.base import SignedCallback
 from vidugate.providers.vidu.client import Account
 
 MAX_SKEW = 300.0
+# Vidu signs two headers, and its nonce is a UUID: anything far longer is not Vidu's.
+MAX_SIGNED_HEADERS = 16
+MAX_NONCE = 128
 
 
 def string_to_sign(
     method: str, path: str, query: str, date: str, signed: list[tuple[str, str]]
 ) -> str:
-    canonical = "&".join(f"{k}={v}" for k, v in sorted(parse_qsl(query, keep_blank_values=True)))
-    lines = [method.upper(), path, canonical, "vidu", date]
+    """`signed`: (name as listed in X-HMAC-SIGNED-HEADERS, value) in the listed order."""
+    lines = [method.upper(), path or "/", query, "vidu", date]
     return "\n".join(lines) + "\n" + "".join(f"{name}:{value}\n" for name, value in signed)
 
 
@@ -35,13 +44,15 @@ def _refuse(why: str) -> PermissionDeniedError:
 
 
 class CallbackVerifier:
-    def __init__(self, accounts: list[Account]) -> None:
+    def __init__(self, accounts: list[Account], clock: Clock | None = None) -> None:
         self.accounts = accounts
+        self.clock: Clock = clock or SystemClock()
 
     def verify(
         self, method: str, path: str, query: str, headers: Mapping[str, str]
     ) -> SignedCallback:
-        """The account whose key signed this request; raises when none did."""
+        """The account whose key signed this request; raises when none did. `path` and
+        `query` are the request's raw ones (percent escapes and order as received)."""
         lower = {k.lower(): v for k, v in headers.items()}
         if lower.get("x-hmac-algorithm", "").lower() != "hmac-sha256":
             raise _refuse("unsupported or missing X-HMAC-ALGORITHM")
@@ -50,21 +61,23 @@ class CallbackVerifier:
             sent = parsedate_to_datetime(date).timestamp()
         except (TypeError, ValueError):
             raise _refuse("missing or malformed Date") from None
-        if abs(time.time() - sent) > MAX_SKEW:
+        if abs(self.clock.now() - sent) > MAX_SKEW:
             raise _refuse("Date is too far from now")
-        names = [
-            n.strip().lower()
-            for n in lower.get("x-hmac-signed-headers", "").split(";")
-            if n.strip()
-        ]
-        if "x-request-nonce" not in names or not lower.get("x-request-nonce"):
+        names = [n.strip() for n in lower.get("x-hmac-signed-headers", "").split(";") if n.strip()]
+        if len(names) > MAX_SIGNED_HEADERS:
+            raise _refuse(f"more than {MAX_SIGNED_HEADERS} signed headers")
+        nonce = lower.get("x-request-nonce", "")
+        if "x-request-nonce" not in (n.lower() for n in names) or not nonce:
             raise _refuse("the nonce is missing or not signed")
-        signed = [(name, lower.get(name, "")) for name in names]
+        if len(nonce) > MAX_NONCE or not nonce.isprintable():
+            raise _refuse(f"the nonce is not printable or longer than {MAX_NONCE} characters")
+        signed = [(name, lower.get(name.lower(), "")) for name in names]
         message = string_to_sign(method, path, query, date, signed).encode()
-        given = lower.get("x-hmac-signature", "")
+        # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+        given = lower.get("x-hmac-signature", "").encode(errors="replace")
         for account in self.accounts:
             digest = hmac.new(account.api_key.encode(), message, hashlib.sha256).digest()
-            if hmac.compare_digest(base64.b64encode(digest).decode(), given):
+            if hmac.compare_digest(base64.b64encode(digest), given):
                 # Past sent + MAX_SKEW the Date check refuses it anyway; keep it twice that.
-                return SignedCallback(account.id, lower["x-request-nonce"], sent + 2 * MAX_SKEW)
+                return SignedCallback(account.id, nonce, sent + 2 * MAX_SKEW)
         raise _refuse("the signature does not match any account")

@@ -87,6 +87,11 @@ class ViduClient:
                 raise UpstreamOutcomeUnknownError(message) from None
             raise UpstreamUnavailableError(message) from None
 
+    async def credits(self, account: Account) -> Any:
+        """`GET /ent/v2/credits`: the account's remaining credits, under the same time limit
+        and error mapping as every other call (retries are the caller's, as for the others)."""
+        return await self.call(account, "GET", "/ent/v2/credits")
+
     async def download(self, url: str, dest: Path) -> int:
         """Stream a result file to dest (via a part file); any failure is retriable."""
         part = dest.with_name(dest.name + ".part")

@@ -8,7 +8,6 @@ from typing import Any
 
 from vidugate.domain.models import Mode
 from vidugate.domain.request import VideoRequest
-from vidugate.domain.tasks import TaskError
 from vidugate.errors import (
     ProviderError,
     UpstreamAuthError,
@@ -16,6 +15,13 @@ from vidugate.errors import (
     UpstreamUnavailableError,
 )
 from vidugate.providers.base import JobState, JobStatus
+from vidugate.providers.vidu.failures import (
+    FAILURES,
+    GENERATION_FAILED,
+    INSUFFICIENT_CREDITS,
+    quoted,
+    task_error,
+)
 
 ENDPOINTS = {
     Mode.TEXT: "/ent/v2/text2video",
@@ -26,18 +32,8 @@ ENDPOINTS = {
 # Only these endpoints take aspect_ratio; for the others the images set the frame.
 TAKES_ASPECT_RATIO = {Mode.TEXT, Mode.REFERENCE}
 MARKER_PREFIX = "vidugate:"
-
-# Why a Vidu task failed, in words a user can act on (err_code -> message).
-ERR_CODES = {
-    "TaskPromptPolicyViolation": "The prompt or image was refused by the upstream's content "
-    "policy; change it and try again.",
-    "AudioNotSupportedOffPeak": "Off-peak generation cannot make audio; set audio=false or "
-    "off_peak=false.",
-    "CreditInsufficient": "The upstream account ran out of credits.",
-    "ImageDownloadFailure": "The upstream could not download the input image.",
-    "InternalServiceFailure": "The upstream failed to generate the video; try again.",
-    "TaskCanceled": "The task was cancelled upstream.",
-}
+# Vidu's error message is quoted into the task's error; a misbehaving upstream's stays short.
+MAX_MESSAGE = 300
 
 
 def marker(task_id: str) -> str:
@@ -84,6 +80,10 @@ def create_body(
         "callback_url": callback_url,
     }
     body.update({key: value for key, value in optional.items() if value is not None})
+    # Fields that change nothing for the model are not sent: Vidu refuses some of them
+    # there (movement_amplitude on q3), and sending the others would only invite that.
+    for name in request.spec.ignored_fields:
+        body.pop(name, None)
     if request.watermark:
         body["wm_position"] = request.wm_position
     return body
@@ -111,14 +111,6 @@ def job_status(doc: dict[str, Any], started_at: float | None, typical_seconds: f
     raise UpstreamUnavailableError(f"Vidu answered an unknown task state {state!r}.")
 
 
-def task_error(err_code: str) -> TaskError:
-    if not err_code:
-        return TaskError("upstream_failed", "The upstream reported failure without a reason.")
-    message = ERR_CODES.get(err_code, f"The upstream reported failure ({err_code}).")
-    code = "content_policy" if err_code == "TaskPromptPolicyViolation" else err_code
-    return TaskError(code, message)
-
-
 def result_urls(doc: dict[str, Any]) -> tuple[str, str | None, str | None]:
     """(video, cover, watermarked) of a successful status document."""
     creations = doc.get("creations") or []
@@ -130,8 +122,8 @@ def result_urls(doc: dict[str, Any]) -> tuple[str, str | None, str | None]:
 
 def error_for(status: int, body: Any, *, retry_after: float | None = None) -> ProviderError:
     """A Vidu error answer as the gateway's error (what to do about it is the caller's)."""
-    reason = body.get("reason", "") if isinstance(body, dict) else ""
-    text = body.get("message", "") if isinstance(body, dict) else ""
+    reason = quoted(str(body.get("reason", ""))) if isinstance(body, dict) else ""
+    text = str(body.get("message", ""))[:MAX_MESSAGE] if isinstance(body, dict) else ""
     detail = f"Vidu {status} {reason}: {text}".strip().rstrip(":")
     if status == 401 or reason == "Unauthorized":
         return UpstreamAuthError(detail)
@@ -141,10 +133,11 @@ def error_for(status: int, body: Any, *, retry_after: float | None = None) -> Pr
         return UpstreamUnavailableError(
             detail, code="upstream_throttled", retry_after=retry_after or 5.0
         )
-    if reason == "TaskPromptPolicyViolation":
-        return UpstreamRejectedError(
-            ERR_CODES["TaskPromptPolicyViolation"] + f" ({detail})", code="content_policy"
-        )
+    known = FAILURES.get(reason)
+    if 400 <= status < 500 and known is not None and known.code != INSUFFICIENT_CREDITS:
+        if known.code == GENERATION_FAILED:  # e.g. OperationInProcess: "retry later"
+            return UpstreamUnavailableError(detail, retry_after=retry_after)
+        return UpstreamRejectedError(f"{known.message} ({detail})", code=known.code)
     if status == 404 or reason == "TaskNotFound":
         return UpstreamRejectedError(detail, code="upstream_task_not_found")
     if 400 <= status < 500:

@@ -9,9 +9,12 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from vidugate.domain.accounts import AccountHealth
 from vidugate.errors import (
+    PermissionDeniedError,
+    ProviderError,
     UpstreamAuthError,
     UpstreamOutcomeUnknownError,
     UpstreamRejectedError,
@@ -31,6 +34,8 @@ from vidugate.providers.base import (
 from vidugate.providers.vidu.accounts import AccountPool
 from vidugate.providers.vidu.callbacks import CallbackVerifier
 from vidugate.providers.vidu.client import Account, ViduClient
+from vidugate.providers.vidu.credits import CreditBook
+from vidugate.providers.vidu.failures import INSUFFICIENT_CREDITS, quoted
 from vidugate.providers.vidu.images import InputUrl, upstream_images
 from vidugate.providers.vidu.mapping import (
     ENDPOINTS,
@@ -38,12 +43,15 @@ from vidugate.providers.vidu.mapping import (
     job_status,
     marker,
     result_urls,
+    upstream_model,
 )
+from vidugate.providers.vidu.pricing import estimate
 
 log = logging.getLogger("vidugate.vidu")
 
-OUT_OF_CREDITS_REST = 600.0
 LIST_PAGES = 20
+LIST_PAGE_SIZE = 100
+LIST_SKEW = 300.0
 SUCCESS_DOCS = 10_000
 NO_ACCOUNT_RETRY = 30.0
 NO_ACCOUNT_MIN_WAIT = 0.5
@@ -74,11 +82,23 @@ class ViduProvider:
         self.lookup_grace = lookup_grace
         self._success: dict[str, dict[str, Any]] = {}
         self._callbacks = CallbackVerifier(accounts)
+        given = urlsplit(callback_url) if callback_url else None
+        self._given_target = (given.path or "/", given.query) if given else None
+        self.credits = CreditBook(client)
 
     def verify_callback(
         self, method: str, path: str, query: str, headers: Mapping[str, str]
     ) -> SignedCallback:
-        return self._callbacks.verify(method, path, query, headers)
+        try:
+            return self._callbacks.verify(method, path, query, headers)
+        except PermissionDeniedError:
+            given = self._given_target
+            if given is None or given == (path, query):
+                raise
+        # Vidu signs the URL it was given. A proxy in front of the gateway may have rewritten
+        # it on the way in (a stripped path prefix of VIDUGATE_PUBLIC_BASE_URL is common), so
+        # a request that fails as received is checked against that URL too.
+        return self._callbacks.verify(method, given[0], given[1], headers)
 
     def _pinned(self, job: ProviderJob) -> Account:
         account = self.pool.get(job.account or "")
@@ -89,12 +109,27 @@ class ViduProvider:
             )
         return account
 
+    def _price(self, job: ProviderJob, account: Account) -> float | None:
+        return estimate(job.request, upstream_model(job.request, account.model_map))
+
     async def submit(self, job: ProviderJob, record_intent: RecordIntent) -> Submission:
         await self.pool.refresh()
+        await self.credits.refresh(self.pool.accounts.values())
         images = await upstream_images(job.task_id, job.image_paths, self.input_url)
         tried: set[str] = set()
-        while (account := self.pool.pick(tried)) is not None:
+        asked_anyway = False
+        while True:
+            account = self.pool.pick(
+                tried, lambda a: self.credits.affords(a.id, self._price(job, a))
+            )
+            if account is None and not asked_anyway:
+                # Prices are estimates: before giving up, the richest account is asked once.
+                account = self._richest(job, tried)
+                asked_anyway = account is not None
+            if account is None:
+                break
             tried.add(account.id)
+            price = self._price(job, account)
             body = create_body(
                 job.request,
                 task_id=job.task_id,
@@ -103,44 +138,94 @@ class ViduProvider:
                 callback_url=self.callback_url,
             )
             await record_intent(account.id)
+            self.credits.hold(account.id, price)
             try:
                 answer = await self.client.call(
                     account, "POST", ENDPOINTS[job.request.mode], body=body, create=True
                 )
             except UpstreamOutcomeUnknownError:
-                raise
+                raise  # it may have been made and charged: the hold stays until a read
             except UpstreamAuthError as exc:
+                self.credits.release(account.id, price)
                 await self.pool.disable(account.id, exc.message)
                 continue
             except UpstreamUnavailableError as exc:
-                if not await self._rest_if_overloaded(account, exc):
+                self.credits.release(account.id, price)
+                if exc.code == "upstream_out_of_credits":
+                    remain = await self.credits.refused(account, price)
+                    log.warning(
+                        "upstream.credits_short account=%s task_id=%s price=%s remain=%s",
+                        account.id,
+                        job.task_id,
+                        "unknown" if price is None else f"{price:g}",
+                        "unknown" if remain is None else f"{remain:g}",
+                    )
+                    continue
+                if not await self._rest_if_throttled(account, exc):
                     raise
                 continue
+            except ProviderError:
+                self.credits.release(account.id, price)
+                raise
             upstream_id = str(answer.get("task_id") or "") if isinstance(answer, dict) else ""
             if not upstream_id:
                 raise UpstreamOutcomeUnknownError("Vidu accepted a create without a task_id.")
+            self.credits.charged(account.id, price, answer.get("credits"))
             self.pool.track(account.id, upstream_id, active=True)
             return Submission(upstream_id=upstream_id, account=account.id)
+        raise self._no_account(job)
+
+    def _richest(self, job: ProviderJob, tried: set[str]) -> Account | None:
+        """The untried open account with the most credits that Vidu has not yet refused a
+        task of this price on (None when there is none)."""
+        best: tuple[float, Account] | None = None
+        for account in self.pool.open_accounts(tried):
+            price = self._price(job, account)
+            balance = self.credits.balance(account.id)
+            if balance.remain is None or balance.remain <= 0:
+                continue
+            if price is not None and balance.short_of is not None and price >= balance.short_of:
+                continue
+            if best is None or balance.remain > best[0]:
+                best = (balance.remain, account)
+        return best[1] if best else None
+
+    def _no_account(self, job: ProviderJob) -> ProviderError:
+        open_now = self.pool.open_accounts(set())
+        resting = self.pool.resting()
+        # Every open account is short of credits for this task (any other failure either
+        # raised or took the account out of the open ones): unless an account resting from a
+        # 429 may afford it later, waiting would only wait for someone to add credits.
+        waits = any(self.credits.affords(a.id, self._price(job, a)) for a in resting)
+        if open_now and not waits:
+            price = self._price(job, open_now[0])
+            known = [self.credits.balance(a.id).remain for a in open_now]
+            most = max((r for r in known if r is not None), default=None)
+            request = job.request
+            return UpstreamRejectedError(
+                f"No Vidu account has the credits for this task ({request.model}, "
+                f"{request.duration} s, {request.resolution}"
+                + ("" if price is None else f": about {price:g} credits")
+                + ("" if most is None else f"; the most any account has is {most:g}")
+                + "). Ask for a shorter or lower-resolution video, or add credits to an "
+                "account.",
+                code=INSUFFICIENT_CREDITS,
+            )
         # Back when the first resting account may take work again, at most NO_ACCOUNT_RETRY
         # later: when every account got a 1 s Retry-After, waiting 30 s ignores what Vidu said.
         free_in = self.pool.soonest_free_in()
-        raise UpstreamUnavailableError(
-            "No Vidu account can take work now (all throttled, out of credits or disabled).",
+        return UpstreamUnavailableError(
+            "No Vidu account can take work now (all throttled or disabled).",
             code="upstream_accounts_unavailable",
             retry_after=NO_ACCOUNT_RETRY
             if free_in is None
             else min(NO_ACCOUNT_RETRY, max(free_in, NO_ACCOUNT_MIN_WAIT)),
         )
 
-    async def _rest_if_overloaded(self, account: Account, exc: UpstreamUnavailableError) -> bool:
+    async def _rest_if_throttled(self, account: Account, exc: UpstreamUnavailableError) -> bool:
         if exc.code == "upstream_throttled":
             await self.pool.rest(
                 account.id, AccountHealth.THROTTLED, exc.retry_after or 5.0, exc.message
-            )
-            return True
-        if exc.code == "upstream_out_of_credits":
-            await self.pool.rest(
-                account.id, AccountHealth.EXHAUSTED, OUT_OF_CREDITS_REST, exc.message
             )
             return True
         return False
@@ -159,9 +244,17 @@ class ViduProvider:
             await self.pool.disable(account.id, exc.message)
             raise UpstreamUnavailableError(exc.message, retry_after=60.0) from None
         except UpstreamUnavailableError as exc:
-            await self._rest_if_overloaded(account, exc)
+            await self._rest_if_throttled(account, exc)
             raise
         status = job_status(doc, job.started_at, job.request.spec.typical_seconds)
+        if status.state is JobState.FAILED and status.error is not None:
+            log.warning(
+                "upstream.task_failed task_id=%s account=%s err_code=%s code=%s",
+                job.task_id,
+                account.id,
+                quoted(str(doc.get("err_code") or "")) or "-",
+                status.error.code,
+            )
         active = status.state in (JobState.QUEUED, JobState.RUNNING)
         self.pool.track(account.id, job.upstream_id or "", active=active)
         if status.state is JobState.SUCCEEDED:
@@ -221,10 +314,12 @@ class ViduProvider:
     async def find(self, job: ProviderJob, *, wait: bool = True) -> Submission | None:
         account = self._pinned(job)
         sent = job.submitted_at or time.time()
-        since = datetime.datetime.fromtimestamp(sent - 300, datetime.UTC)
+        # Vidu's "tasks-list" names: created_at.from/.to, paper.pagesz (sic, at most 100)
+        # and pager.page_token. The window allows for clock skew either way.
         params = {
-            "created_at_from": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "pager.page_size": "100",
+            "created_at.from": _rfc3339(sent - LIST_SKEW),
+            "created_at.to": _rfc3339(time.time() + LIST_SKEW),
+            "paper.pagesz": str(LIST_PAGE_SIZE),
         }
         wanted = marker(job.task_id)
         for _ in range(LIST_PAGES):
@@ -247,3 +342,7 @@ class ViduProvider:
 
     async def close(self) -> None:
         await self.client.close()
+
+
+def _rfc3339(timestamp: float) -> str:
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
