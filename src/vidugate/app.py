@@ -11,8 +11,10 @@ from vidugate import __version__
 from vidugate.api import docs, errors, health, inputs, limits, upstream
 from vidugate.api.middleware import RequestIdMiddleware, StatusFastLane
 from vidugate.api.openai import models as openai_models
+from vidugate.api.openai import unsupported as openai_unsupported
 from vidugate.api.openai import videos as openai_videos
 from vidugate.api.openai.render import RenderedVideos
+from vidugate.api.unified import routes as unified_routes
 from vidugate.api.vidu import routes as vidu_routes
 from vidugate.logs import configure
 from vidugate.services.container import open_services
@@ -53,9 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # A worker process answers health checks only: clients and upstream callbacks go
         # to the API processes, so routing can never split a client between the two.
         return app
+    app.include_router(openai_unsupported.router)  # first: its paths are no video ids
     app.include_router(openai_videos.router)
     app.include_router(openai_models.router)
     app.include_router(vidu_routes.router)
+    app.include_router(unified_routes.router)
     app.include_router(inputs.router)
     app.include_router(upstream.router)
     return app

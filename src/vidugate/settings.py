@@ -12,14 +12,18 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Re-exported: Role is a setting's type, and code reads it from here.
+# Re-exported: StatusDialect (also a key's) and Role are settings' types, read from here too.
+from vidugate.domain.keys import StatusDialect as StatusDialect
 from vidugate.roles import Role as Role
 
 
-class StatusDialect(StrEnum):
-    AUTO = "auto"  # OpenAI words for clients that identify as an OpenAI SDK, the seed's otherwise
-    SEED = "seed"
-    OPENAI = "openai"
+class ViduDialect(StrEnum):
+    """The form of created_at in /vidu/ent/v2 create answers (their status field is always
+    the seed platform's, their state Vidu's)."""
+
+    AUTO = "auto"  # Vidu's (an ISO string) for Authorization: Token, the platform's otherwise
+    VIDU = "vidu"
+    PLATFORM = "platform"  # unix seconds
 
 
 class ViduAccountSettings(BaseModel):
@@ -84,7 +88,9 @@ class Settings(BaseSettings):
     provider: str = Field(default="sandbox", description="Provider that runs new tasks.")
     status_dialect: StatusDialect = Field(
         default=StatusDialect.AUTO,
-        description="Status words: auto (OpenAI SDKs get in_progress), seed, or openai.",
+        description="Status words on the OpenAI surface for keys made with auto: auto "
+        "(OpenAI-compatible clients get in_progress), seed, or openai. A key's own dialect and "
+        "the X-Vidugate-Status-Dialect header come first.",
     )
 
     sandbox_concurrency: int = Field(
@@ -249,6 +255,19 @@ class Settings(BaseSettings):
         ge=1,
         description="Connections each process serves at once; a request on one past it is "
         "answered 503 with Retry-After and its connection closed.",
+    )
+    vidu_dialect: ViduDialect = Field(
+        default=ViduDialect.AUTO,
+        description="created_at in /vidu/ent/v2 create answers: auto (Vidu's ISO string for "
+        "Authorization: Token, the platform's unix seconds for Bearer), vidu, or platform. "
+        "The X-Vidugate-Vidu-Dialect header comes first.",
+    )
+    spritesheet_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Spritesheets each worker process makes at once, each in a thread of "
+        "its own (one per finished video, decoded from the stored MP4).",
     )
 
     @field_validator("public_base_url")

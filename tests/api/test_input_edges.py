@@ -125,6 +125,7 @@ def test_odd_expires_and_signatures_are_a_403_never_a_500(gateway: Gateway) -> N
         f"/v1/videos/{video_id}/content?variant=video",
         f"/v1/videos/{video_id}/content?variant=thumbnail",
         f"/v1/videos/{video_id}/content?variant=original",
+        f"/v1/videos/{video_id}/content?variant=spritesheet",
         f"/v1/inputs/{video_id}/0?",
     ]
     answers: list[tuple[str, int]] = []

@@ -266,7 +266,17 @@ def test_not_found_and_conflicts(client: httpx.Client) -> None:
 
 def test_models_route_reads_the_capability_table(client: httpx.Client) -> None:
     models = {m["id"]: m for m in client.get("/v1/models").json()["data"]}
-    assert set(models) == {"viduq3-pro", "viduq3-turbo", "viduq2-pro", "viduq2-turbo", "viduq2"}
+    assert set(models) == {
+        "viduq3-pro",
+        "viduq3-turbo",
+        "viduq2-pro",
+        "viduq2-turbo",
+        "viduq2-pro-fast",
+        "viduq2",
+        "viduq1",
+        "viduq1-classic",
+        "vidu2.0",
+    }
     assert models["viduq3-pro"]["durations"] == {"min": 1, "max": 16, "default": 5}
     assert models["viduq2-pro"]["durations"]["max"] == 10
     assert models["viduq3-pro"]["audio_default"] is True

@@ -210,7 +210,7 @@ def test_validation_failures_use_vidus_envelope(vidu: httpx.Client) -> None:
         ("text2video", {"model": "viduq1-classic"}, "model"),
         ("reference2video", {"model": "viduq3-pro", "images": [url]}, "model"),
         ("img2video", {"images": [png], "aspect_ratio": "16:9"}, "aspect_ratio"),
-        ("text2video", {"style": "anime"}, "style"),
+        ("text2video", {"template": "hug"}, "template"),
         ("text2video", {"duration": "5"}, "duration"),
         ("text2video", {"callback_url": "ftp://x"}, "callback_url"),
         ("text2video", {"movement_amplitude": "huge"}, "movement_amplitude"),

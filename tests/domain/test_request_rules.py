@@ -75,10 +75,16 @@ def test_random_seed_is_picked_once_and_kept() -> None:
 
 def test_every_model_has_a_mode_and_sane_defaults() -> None:
     for spec in MODELS.values():
-        assert spec.default_duration in spec.durations
-        assert spec.default_resolution in spec.resolutions
-        assert spec.default_aspect_ratio in spec.aspect_ratios
-        assert Mode.TEXT in spec.modes
+        assert spec.modes
+        for rules in spec.rules.values():
+            assert rules.default_duration in rules.durations
+            for duration in rules.durations:
+                offered = rules.resolutions_at(duration)
+                assert offered.default in offered.allowed
+            assert rules.default_aspect_ratio in rules.aspect_ratios
+    # Every endpoint has a model, and a seed client's text and image requests have several.
+    for mode in Mode:
+        assert any(mode in spec.modes for spec in MODELS.values())
 
 
 @pytest.mark.parametrize(

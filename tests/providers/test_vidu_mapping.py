@@ -10,6 +10,7 @@ import pytest
 
 from vidugate.domain.models import Mode
 from vidugate.domain.request import VideoFields, VideoRequest, build_request
+from vidugate.domain.subjects import Subject
 from vidugate.errors import (
     UpstreamAuthError,
     UpstreamRejectedError,
@@ -23,6 +24,7 @@ from vidugate.providers.vidu.mapping import (
     job_status,
     result_urls,
 )
+from vidugate.providers.vidu.pricing import estimate
 from vidugate.settings import DEFAULT_VIDU_MODEL_MAP
 
 DOCUMENTED_CODES = {
@@ -226,3 +228,72 @@ def test_result_urls() -> None:
     assert result_urls(doc) == ("u", "c", None)
     with pytest.raises(UpstreamUnavailableError):
         result_urls({"creations": []})
+
+
+def test_subjects_go_as_vidus_subject_form() -> None:
+    subjects = (Subject("cat", 2, "v-cat"), Subject("dog", 1))
+    req = request(Mode.REFERENCE, 3, model="viduq1", subjects=subjects, audio=True)
+    body = create_body(
+        req,
+        task_id="t",
+        images=["u1", "u2", "u3"],
+        model_map=DEFAULT_VIDU_MODEL_MAP,
+        callback_url=None,
+    )
+    assert body["subjects"] == [
+        {"id": "cat", "images": ["u1", "u2"], "voice_id": "v-cat"},
+        {"id": "dog", "images": ["u3"]},
+    ]
+    assert "images" not in body
+    assert (body["model"], body["audio"], body["aspect_ratio"]) == ("viduq1", True, "16:9")
+
+
+@pytest.mark.parametrize(
+    ("model", "mode", "count", "fields"),
+    [
+        ("viduq2-pro-fast", Mode.IMAGE, 1, {"resolution": "1080p"}),
+        ("viduq2-pro-fast", Mode.START_END, 2, {"duration": 8}),
+        ("viduq1", Mode.TEXT, 0, {"style": "anime"}),
+        ("viduq1-classic", Mode.START_END, 2, {}),
+        ("vidu2.0", Mode.IMAGE, 1, {"duration": 8}),
+        ("vidu2.0", Mode.REFERENCE, 2, {"resolution": "720p"}),
+    ],
+)
+def test_new_models_keep_vidus_names_and_rules(
+    model: str, mode: Mode, count: int, fields: dict[str, Any]
+) -> None:
+    req = request(mode, count, model=model, **fields)
+    images = [f"u{index}" for index in range(count)]
+    body = create_body(
+        req, task_id="t", images=images, model_map=DEFAULT_VIDU_MODEL_MAP, callback_url=None
+    )
+    assert body["model"] == model
+    assert {name: body[name] for name in fields} == fields
+    assert (body["duration"], body["resolution"]) == (req.duration, req.resolution)
+    assert ("aspect_ratio" in body) is (mode in (Mode.TEXT, Mode.REFERENCE))
+
+
+def test_style_is_sent_only_where_it_has_an_effect() -> None:
+    def sent(model: str) -> dict[str, Any]:
+        req = request(Mode.TEXT, model=model, style="anime")
+        return create_body(
+            req, task_id="t", images=[], model_map=DEFAULT_VIDU_MODEL_MAP, callback_url=None
+        )
+
+    assert sent("viduq1")["style"] == "anime"
+    assert "style" not in sent("viduq2")
+    assert "style" not in sent("viduq3-pro")
+
+
+def test_new_models_have_prices() -> None:
+    def price(model: str, mode: Mode, count: int, **fields: Any) -> float | None:
+        req = request(mode, count, model=model, **fields)
+        return estimate(req, req.model)
+
+    # vidu2.0 is priced per clip (estimates from a reseller's copy of Vidu's table).
+    assert price("vidu2.0", Mode.IMAGE, 1) == 2.0
+    assert price("vidu2.0", Mode.IMAGE, 1, resolution="1080p") == 10.0
+    assert price("vidu2.0", Mode.START_END, 2, duration=8) == 10.0
+    assert price("vidu2.0", Mode.REFERENCE, 1, resolution="720p") == 4.0
+    assert price("viduq1-classic", Mode.IMAGE, 1) == price("viduq1", Mode.IMAGE, 1) == 8.0
+    assert price("viduq2-pro-fast", Mode.IMAGE, 1, duration=5, resolution="1080p") == 10.0

@@ -14,7 +14,7 @@ MISSING_TASK = "video_01ZZZZZZZZZZZZZZZZZZZZZZZZ"
 # superscripts, other scripts' digits, circled and fullwidth digits, a mathematical one.
 ODD_DIGITS = ["\u00b2", "\u0663", "\u0967", "\u2468", "\uff11", "\U0001d7d9", "\u00bd"]
 ODD_TEXT = ["\u202e", "\u200b", "\ufeff", "\x00", "\r\n", "%", "&", "=", "#", "\U0001f600"]
-VARIANTS = ["video", "thumbnail", "original"]
+VARIANTS = ["video", "thumbnail", "original", "spritesheet"]
 
 
 def _odd_expires(rng: random.Random) -> tuple[str, int]:

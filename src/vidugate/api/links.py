@@ -1,5 +1,6 @@
 """Signed, expiring links to a finished task's files, for every API surface: the OpenAI
-object's video_url / thumbnail_url and Vidu's creations[].url / cover_url are the same links."""
+object's video_url / thumbnail_url / spritesheet_url and Vidu's creations[].url / cover_url
+are the same links."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class ContentLinks:
     video: str  # as asked for (watermarked when a watermark was asked)
     thumbnail: str | None
     original: str | None  # the upstream's unwatermarked copy, when one was kept too
+    spritesheet: str | None = None  # the grid of frames, when one was made
 
 
 def base_url(request: Request, services: Services) -> str:
@@ -34,8 +36,12 @@ def content_links(task: VideoTask, services: Services, base: str) -> ContentLink
     original = None
     if task.watermarked_key:
         original = content + signer.sign(task.id, "original", not_after=task.expires_at)
+    spritesheet = None
+    if task.spritesheet_key:
+        spritesheet = content + signer.sign(task.id, "spritesheet", not_after=task.expires_at)
     return ContentLinks(
         video=content + signer.sign(task.id, "video", not_after=task.expires_at),
         thumbnail=thumbnail,
         original=original,
+        spritesheet=spritesheet,
     )

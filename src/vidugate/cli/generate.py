@@ -116,7 +116,7 @@ def generate(
     model: Annotated[str, typer.Option(help="Model (see GET /v1/models).")] = "viduq3-pro",
     duration: Annotated[int | None, typer.Option(help="Seconds.")] = None,
     aspect_ratio: Annotated[str | None, typer.Option(help="16:9, 9:16, 1:1, 4:3, 3:4.")] = None,
-    resolution: Annotated[str | None, typer.Option(help="540p, 720p, 1080p.")] = None,
+    resolution: Annotated[str | None, typer.Option(help="360p, 540p, 720p or 1080p.")] = None,
     seed: Annotated[int | None, typer.Option(help="Same non-zero seed, same video.")] = None,
     audio: Annotated[bool | None, typer.Option(help="Audio track (q3 default: on).")] = None,
     output: Annotated[

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from vidugate.cli.preflight import settings_or_exit, with_database
+from vidugate.domain.keys import StatusDialect
 
 if TYPE_CHECKING:  # imported when run: `vidugate --help` starts faster without them
     from vidugate.services.keys import KeyService
@@ -42,10 +43,25 @@ def _when(ts: float | None) -> str:
 
 
 @app.command()
-def create(name: Annotated[str, typer.Option(help="A label for the key.")] = "default") -> None:
+def create(
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "default",
+    status_dialect: Annotated[
+        StatusDialect,
+        typer.Option(
+            case_sensitive=False,
+            help="Status words its clients get on /v1/videos: openai (in_progress; for "
+            "OpenAI-style clients the gateway cannot recognise), seed (processing), or auto "
+            "(by the client's headers, or VIDUGATE_STATUS_DIALECT when that is set).",
+        ),
+    ] = StatusDialect.AUTO,
+) -> None:
     """Make a key and print it (only now: the gateway keeps a hash)."""
-    key, token = _with_keys(lambda keys: keys.create(name))
-    print(f"created key {key.id} ({name}); it is shown only this once:", file=sys.stderr)
+    key, token = _with_keys(lambda keys: keys.create(name, status_dialect))
+    print(
+        f"created key {key.id} ({name}, status dialect {key.status_dialect}); "
+        "it is shown only this once:",
+        file=sys.stderr,
+    )
     print(token)
 
 
@@ -56,10 +72,15 @@ def list_keys() -> None:
     from rich.table import Table
 
     keys = _with_keys(lambda keys: keys.all())
-    table = Table("id", "name", "prefix", "created", "revoked")
+    table = Table("id", "name", "prefix", "status dialect", "created", "revoked")
     for key in keys:
         table.add_row(
-            key.id, key.name, key.prefix + "…", _when(key.created_at), _when(key.revoked_at)
+            key.id,
+            key.name,
+            key.prefix + "…",
+            key.status_dialect.value,
+            _when(key.created_at),
+            _when(key.revoked_at),
         )
     Console().print(table)
 

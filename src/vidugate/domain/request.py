@@ -6,48 +6,31 @@ from __future__ import annotations
 import json
 import secrets
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 
-from vidugate.domain.models import MODELS, Mode, ModelSpec, frame_size, frame_size_for_shape
+# Re-exported: the surfaces read the caps where they read the request.
+from vidugate.domain.caps import MAX_NAME_CHARS as MAX_NAME_CHARS
+from vidugate.domain.caps import check_caps as check_caps
+from vidugate.domain.caps import check_idempotency_key as check_idempotency_key
+from vidugate.domain.models import (
+    MODE_IMAGES,
+    MODELS,
+    STYLES,
+    Mode,
+    ModelSpec,
+    ModeRules,
+    frame_size,
+    frame_size_for_shape,
+)
+from vidugate.domain.subjects import Subject, check_subjects
 from vidugate.errors import InvalidRequestError
 
 MAX_SEED = 2_147_483_647
-# Every text a create takes has a cap of its own (README, "Field caps"): the body limit is
-# sized for an image as base64 (~74 MB), and a text kept with its task is stored, echoed
-# in every answer about it and cached, so without a cap one request could grow them all.
-MAX_PAYLOAD_CHARS = 1_048_576  # Vidu's own cap
-MAX_META_DATA_BYTES = 65_536  # its JSON text, in UTF-8
-MAX_URL_CHARS = 2048
-MAX_VOICE_ID_CHARS = 256
-MAX_NAME_CHARS = 64  # a name from a short list (model, size, ...): anything longer is no name
-MAX_IDEMPOTENCY_KEY_CHARS = 255
-TEXT_CAPS = {
-    "model": MAX_NAME_CHARS,
-    "aspect_ratio": MAX_NAME_CHARS,
-    "resolution": MAX_NAME_CHARS,
-    "size": MAX_NAME_CHARS,
-    "movement_amplitude": MAX_NAME_CHARS,
-    "prompt": max(spec.max_prompt_chars for spec in MODELS.values()),
-    "voice_id": MAX_VOICE_ID_CHARS,
-    "wm_url": MAX_URL_CHARS,
-    "callback_url": MAX_URL_CHARS,
-    "payload": MAX_PAYLOAD_CHARS,
-}
-# Fields that take images; an http(s) URL among them is capped like any URL (base64 and
-# data URIs are capped by the image's own byte limit, VIDUGATE_MAX_IMAGE_BYTES).
-IMAGE_FIELDS = ("images", "input_reference")
 # About what a request holds besides its long texts, and what a task holds besides its
 # request (measured: ~1.2 KB for both), for caches' byte budgets.
 REQUEST_OVERHEAD = 1024
-# (fewest, most) images per mode, and what they are: Vidu's four create endpoints.
-IMAGE_COUNTS = {
-    Mode.TEXT: (0, 0, "none"),
-    Mode.IMAGE: (1, 1, "the first frame"),
-    Mode.START_END: (2, 2, "the first and the last frame"),
-    Mode.REFERENCE: (1, 7, "reference images"),
-}
 # The two frames of a start-end video must have close shapes (Vidu: ratio within 0.8..1.25).
 START_END_RATIO = (0.8, 1.25)
 
@@ -74,6 +57,9 @@ class VideoFields:
     meta_data: str | None = None
     movement_amplitude: str | None = None
     callback_url: str | None = None
+    style: str | None = None
+    # reference2video's subject form (None: the flat images list, if any).
+    subjects: tuple[Subject, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +91,20 @@ class VideoRequest:
     width: int = 0
     height: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    style: str | None = None
+    # The images in subjects' order (empty: a flat list of images, or none).
+    subjects: tuple[Subject, ...] = ()
+
+    def __post_init__(self) -> None:
+        # A stored request comes back from its JSON with subjects as objects.
+        if not isinstance(self.subjects, tuple) or any(
+            isinstance(subject, dict) for subject in self.subjects
+        ):
+            subjects = tuple(
+                Subject(**subject) if isinstance(subject, dict) else subject
+                for subject in self.subjects
+            )
+            object.__setattr__(self, "subjects", subjects)
 
     @property
     def spec(self) -> ModelSpec:
@@ -114,6 +114,7 @@ class VideoRequest:
         """About the memory this request holds, for caches' byte budgets."""
         texts = [self.prompt, self.payload, self.meta_data, self.voice_id, self.wm_url]
         texts += [self.callback_url, *self.extra.keys(), *self.extra.values()]
+        texts += [text for subject in self.subjects for text in (subject.id, subject.voice_id)]
         return REQUEST_OVERHEAD + sum(sys.getsizeof(text) for text in texts if text is not None)
 
     def with_seed(self) -> VideoRequest:
@@ -146,79 +147,21 @@ def model_spec(model: str) -> ModelSpec:
     return spec
 
 
-def check_caps(values: Mapping[str, object]) -> None:
-    """Every text among a create's fields (by name, as given on any surface) within its cap:
-    checked before anything reads, echoes or keeps them."""
-    for name, value in values.items():
-        if name in IMAGE_FIELDS:
-            _check_image_texts(name, value)
-        elif isinstance(value, str):
-            if name == "meta_data":
-                _check_meta_data_size(value)
-            elif name in TEXT_CAPS and len(value) > TEXT_CAPS[name]:
-                raise InvalidRequestError(
-                    f"{name} has {len(value)} characters; at most {TEXT_CAPS[name]} are allowed.",
-                    param=name,
-                )
-
-
-def check_idempotency_key(value: str | None) -> None:
-    if value is not None and len(value) > MAX_IDEMPOTENCY_KEY_CHARS:
-        raise InvalidRequestError(
-            f"Idempotency-Key has {len(value)} characters; at most "
-            f"{MAX_IDEMPOTENCY_KEY_CHARS} are allowed.",
-            param="Idempotency-Key",
-        )
-
-
-def _check_image_texts(name: str, value: object) -> None:
-    if isinstance(value, dict):  # input_reference: {"image_url": ...}
-        texts = [(f"{name}.{key}", item) for key, item in value.items()]
-    elif isinstance(value, list):
-        texts = [(f"{name}[{index}]", item) for index, item in enumerate(value)]
-    else:
-        texts = [(name, value)]
-    for param, text in texts:
-        if (
-            isinstance(text, str)
-            and len(text) > MAX_URL_CHARS
-            and text.lstrip()[:8].lower().startswith(("http://", "https://"))
-        ):
-            raise InvalidRequestError(
-                f"{param}: an image URL has at most {MAX_URL_CHARS} characters; this one has "
-                f"{len(text)} (large images go as base64, a data URI or a file part).",
-                param=param,
-            )
-
-
-def _check_meta_data_size(text: str) -> None:
-    # len() first: a text of more characters than the cap is over it in any encoding.
-    size = len(text) if len(text) > MAX_META_DATA_BYTES else len(text.encode())
-    if size > MAX_META_DATA_BYTES:
-        raise InvalidRequestError(
-            f"meta_data must be a JSON object of at most {MAX_META_DATA_BYTES} bytes (64 KiB) "
-            f"as UTF-8 text; this one has at least {size}.",
-            param="meta_data",
-        )
-
-
 def build_request(fields: VideoFields, *, mode: Mode, image_count: int) -> VideoRequest:
     """Apply the model's rules and defaults. Images are counted here and inspected elsewhere."""
     check_caps({f.name: getattr(fields, f.name) for f in dataclass_fields(fields)})
     spec = model_spec(fields.model)
-    if mode not in spec.modes:
-        raise InvalidRequestError(
-            f"Model {spec.id} does not support {mode.value}; it supports "
-            f"{_allowed(sorted(m.value for m in spec.modes))}.",
-            param="model",
-        )
-    _check_image_count(mode, image_count)
+    rules = _mode_rules(spec, mode)
+    subjects = check_subjects(fields.subjects, spec, mode, image_count)
+    if not subjects:
+        _check_image_count(spec, mode, image_count)
 
     is_rec = bool(fields.is_rec)
     prompt = fields.prompt or ""
-    if len(prompt) > spec.max_prompt_chars:
+    if len(prompt) > rules.max_prompt_chars:
         raise InvalidRequestError(
-            f"prompt has {len(prompt)} characters; at most {spec.max_prompt_chars} are allowed.",
+            f"prompt has {len(prompt)} characters; at most {rules.max_prompt_chars} are "
+            f"allowed{_where(spec, mode, lambda r: r.max_prompt_chars)}.",
             param="prompt",
         )
     if not prompt.strip() and not is_rec and image_count == 0:
@@ -229,27 +172,31 @@ def build_request(fields: VideoFields, *, mode: Mode, image_count: int) -> Video
             code="missing_required_parameter" if fields.prompt is None else "invalid_value",
         )
 
-    aspect_ratio = fields.aspect_ratio or spec.default_aspect_ratio
-    if aspect_ratio not in spec.aspect_ratios:
+    aspect_ratio = fields.aspect_ratio or rules.default_aspect_ratio
+    if aspect_ratio not in rules.aspect_ratios:
         raise InvalidRequestError(
-            f"aspect_ratio {aspect_ratio!r} is not supported by {spec.id}; "
-            f"allowed: {_allowed(spec.aspect_ratios)}.",
+            f"aspect_ratio {aspect_ratio!r} is not supported by "
+            f"{spec.id}{_where(spec, mode, lambda r: r.aspect_ratios)}; "
+            f"allowed: {_allowed(rules.aspect_ratios)}.",
             param="aspect_ratio",
         )
-    resolution = fields.resolution or spec.default_resolution
-    if resolution not in spec.resolutions:
+    duration = rules.default_duration if fields.duration is None else fields.duration
+    if duration not in rules.durations:
         raise InvalidRequestError(
-            f"resolution {resolution!r} is not supported by {spec.id}; "
-            f"allowed: {_allowed(spec.resolutions)}.",
-            param="resolution",
-        )
-    duration = spec.default_duration if fields.duration is None else fields.duration
-    if duration not in spec.durations_for(mode):
-        where = spec.id if spec.durations_for(mode) == spec.durations else f"{spec.id} {mode}"
-        raise InvalidRequestError(
-            f"duration {duration} is out of range for {where}; allowed: "
-            f"{spec.describe_durations(mode)} seconds.",
+            f"duration {duration} is not allowed for "
+            f"{spec.id}{_where(spec, mode, lambda r: r.durations)}; allowed: "
+            f"{rules.allowed_durations()} seconds.",
             param="duration",
+        )
+    offered = rules.resolutions_at(duration)
+    resolution = fields.resolution or offered.default
+    if resolution not in offered.allowed:
+        at = f" at {duration} s" if len(rules.duration_groups()) > 1 else ""
+        raise InvalidRequestError(
+            f"resolution {resolution!r} is not supported by "
+            f"{spec.id}{_where(spec, mode, _resolution_sets)}{at}; "
+            f"allowed: {_allowed(offered.allowed)}.",
+            param="resolution",
         )
     seed = fields.seed or 0
     if not 0 <= seed <= MAX_SEED:
@@ -281,6 +228,7 @@ def build_request(fields: VideoFields, *, mode: Mode, image_count: int) -> Video
         raise InvalidRequestError(
             "movement_amplitude must be auto, small, medium or large.", param="movement_amplitude"
         )
+    _check_style(fields.style, mode)
 
     off_peak = bool(fields.off_peak)
     if off_peak and fields.audio:
@@ -316,15 +264,57 @@ def build_request(fields: VideoFields, *, mode: Mode, image_count: int) -> Video
         movement_amplitude=fields.movement_amplitude,
         callback_url=fields.callback_url,
         image_count=image_count,
+        style=fields.style,
+        subjects=subjects,
     )
 
 
-def _check_image_count(mode: Mode, count: int) -> None:
-    fewest, most, what = IMAGE_COUNTS[mode]
+def _mode_rules(spec: ModelSpec, mode: Mode) -> ModeRules:
+    rules = spec.rules.get(mode)
+    if rules is None:
+        raise InvalidRequestError(
+            f"Model {spec.id} does not support {mode.value}; it supports "
+            f"{_allowed([m.value for m in Mode if m in spec.rules])}. Models that do: "
+            f"{_allowed([s.id for s in MODELS.values() if mode in s.rules])}.",
+            param="model",
+        )
+    return rules
+
+
+def _where(spec: ModelSpec, mode: Mode, rule: Callable[[ModeRules], object]) -> str:
+    """ " on img2video" where the model's rule differs between modes, "" where it does not."""
+    same = len({repr(rule(rules)) for rules in spec.rules.values()}) == 1
+    return "" if same else f" on {mode}"
+
+
+def _resolution_sets(rules: ModeRules) -> list[str]:
+    return sorted({repr(offered) for _, offered in rules.duration_groups()})
+
+
+def _check_style(style: str | None, mode: Mode) -> None:
+    if style is None:
+        return
+    if mode is not Mode.TEXT:
+        raise InvalidRequestError(
+            f"style is a field of {Mode.TEXT} only, not of {mode}.", param="style"
+        )
+    if style not in STYLES:
+        raise InvalidRequestError(
+            f"style {style!r} is not one of {_allowed(STYLES)} (it changes viduq1's videos; "
+            "other models accept it without effect).",
+            param="style",
+        )
+
+
+def _check_image_count(spec: ModelSpec, mode: Mode, count: int) -> None:
+    fewest, most = spec.image_range(mode)
+    what = MODE_IMAGES[mode][2]
+    # The model's own limit when it takes fewer than the mode does (vidu2.0: 3 references).
+    who = f"{spec.id} on {mode}" if most < MODE_IMAGES[mode][1] else str(mode)
     if most == 0 and count:
         message = f"images: {mode} takes no images; {count} given."
     elif count > most:
-        message = f"images: {mode} takes at most {most} image(s) ({what}); {count} given."
+        message = f"images: {who} takes at most {most} image(s) ({what}); {count} given."
     elif count < fewest:
         exactly = "exactly" if fewest == most else "at least"
         message = f"images: {mode} takes {exactly} {fewest} image(s) ({what}); {count} given."

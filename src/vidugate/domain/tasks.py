@@ -28,10 +28,11 @@ ACTIVE = frozenset({TaskStatus.QUEUED, TaskStatus.PROCESSING})
 
 
 class Surface(StrEnum):
-    """Which API a task was created through (it reads on both)."""
+    """Which API a task was created through (it reads on every one)."""
 
     OPENAI = "openai"
     VIDU = "vidu"
+    UNIFIED = "unified"  # the seed platform's /v1/video/create
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class VideoTask:
     video_key: str | None = None
     thumbnail_key: str | None = None
     watermarked_key: str | None = None
+    spritesheet_key: str | None = None  # None: stored before spritesheets, or undecodable
     has_audio: bool = False
     attempts: int = 0  # consecutive failed looks, for back-off
     deleted_at: float | None = None

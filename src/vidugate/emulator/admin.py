@@ -109,6 +109,16 @@ class AdminApi:
             "account": task.key,
             "type": task.request.endpoint.value,
             "model": task.request.model,
+            # What was asked, for tests of what a caller sends.
+            "duration": task.request.duration,
+            "resolution": task.request.resolution,
+            "aspect_ratio": task.request.aspect_ratio,
+            "style": task.request.style,
+            "images": len(task.request.images),
+            "subjects": [
+                {"id": subject_id, "images": count, "voice_id": voice_id}
+                for subject_id, count, voice_id in task.request.subjects
+            ],
             "state": state.value,
             "err_code": task.visible_err_code(state),
             "credits": task.visible_credits(),

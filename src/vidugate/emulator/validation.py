@@ -13,7 +13,11 @@ is silent:
   `AudioNotSupportedOffPeak` (see `core`), which is how the doc describes it ("a failed
   task's err_code names why");
 - `style` must be "general" or "anime" when given; it only changes anything on q1;
-- `seed` 0 or absent means "pick one": the create answer echoes the seed chosen.
+- `seed` 0 or absent means "pick one": the create answer echoes the seed chosen;
+- reference2video's subject form (`subjects: [{id, images, voice_id}]`) and its flat
+  `images` are one or the other: both is refused; a subject's id must be a non-empty
+  string, its images 1-3, and all subjects' images together count as the endpoint's images
+  (the create answer echoes them as `images`, in order, as Vidu's example shows).
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ from dataclasses import dataclass
 from vidugate.emulator.catalog import (
     ENDPOINT_MODELS,
     IMAGE_COUNTS,
-    MODELS,
+    MAX_SUBJECT_IMAGES,
+    MAX_SUBJECTS,
     START_END_RATIO_RANGE,
     TAKES_ASPECT_RATIO,
     Endpoint,
-    durations_for,
+    ModelRule,
+    rule_for,
 )
 from vidugate.emulator.errors import field_invalid
 from vidugate.emulator.images import InputImage, is_http_url, parse_image
@@ -64,6 +70,8 @@ class CreateRequest:
     meta_data: str
     callback_url: str
     style: str
+    # The subject form: (id, number of its images, voice_id); its images are `images`.
+    subjects: tuple[tuple[str, int, str], ...] = ()
 
 
 def _get(body: dict[str, object], name: str) -> object:
@@ -113,9 +121,14 @@ def _url(body: dict[str, object], name: str) -> str:
 
 
 def _images(
-    body: dict[str, object], endpoint: Endpoint
-) -> tuple[tuple[str, ...], list[InputImage]]:
+    body: dict[str, object], endpoint: Endpoint, rule: ModelRule
+) -> tuple[tuple[str, ...], list[InputImage], tuple[tuple[str, int, str], ...]]:
     low, high = IMAGE_COUNTS[endpoint]
+    if endpoint is Endpoint.REFERENCE:
+        high = min(high, rule.max_images)
+    subjects = _get(body, "subjects")
+    if subjects is not _MISSING and endpoint is Endpoint.REFERENCE:
+        return _subject_images(body, subjects, low, high)
     value = _get(body, "images")
     raw: list[object] = []
     if isinstance(value, list):
@@ -128,7 +141,41 @@ def _images(
         )
         raise field_invalid(f"images: {endpoint} takes {wanted} image(s), got {len(raw)}")
     inputs = [parse_image(item, f"images[{i}]") for i, item in enumerate(raw)]
-    return tuple(str(item) for item in raw), inputs
+    return tuple(str(item) for item in raw), inputs, ()
+
+
+def _subject_images(
+    body: dict[str, object], value: object, low: int, high: int
+) -> tuple[tuple[str, ...], list[InputImage], tuple[tuple[str, int, str], ...]]:
+    if _get(body, "images") is not _MISSING:
+        raise field_invalid("subjects: give subjects or images, not both")
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_SUBJECTS:
+        raise field_invalid(f"subjects: must be an array of 1 to {MAX_SUBJECTS} subjects")
+    raw: list[object] = []
+    subjects = []
+    for number, subject in enumerate(value):
+        where = f"subjects[{number}]"
+        if not isinstance(subject, dict):
+            raise field_invalid(f"{where}: must be an object with id and images")
+        subject_id = subject.get("id")
+        if not isinstance(subject_id, str) or not subject_id:
+            raise field_invalid(f"{where}.id: required, a non-empty string")
+        voice_id = subject.get("voice_id") or ""
+        if not isinstance(voice_id, str):
+            raise field_invalid(f"{where}.voice_id: must be a string")
+        images = subject.get("images")
+        if not isinstance(images, list) or not 1 <= len(images) <= MAX_SUBJECT_IMAGES:
+            raise field_invalid(f"{where}.images: 1 to {MAX_SUBJECT_IMAGES} images per subject")
+        subjects.append((subject_id, len(images), voice_id))
+        raw.extend(images)
+    if not low <= len(raw) <= high:
+        raise field_invalid(f"subjects: {low} to {high} images in all, got {len(raw)}")
+    inputs = []
+    for number, (_, count, _) in enumerate(subjects):
+        start = sum(s[1] for s in subjects[:number])
+        for index in range(count):
+            inputs.append(parse_image(raw[start + index], f"subjects[{number}].images[{index}]"))
+    return tuple(str(item) for item in raw), inputs, tuple(subjects)
 
 
 def _check_start_end(inputs: list[InputImage]) -> None:
@@ -155,16 +202,16 @@ def parse_create(endpoint: Endpoint, body: object) -> CreateRequest:
         raise field_invalid(
             f"model: {shown} is not available on {endpoint}; use {', '.join(models)}"
         )
-    rule = MODELS[model]
+    rule = rule_for(endpoint, model)
     prompt = _str(body, "prompt")
     if endpoint in (Endpoint.TEXT, Endpoint.REFERENCE) and not prompt.strip():
         raise field_invalid(f"prompt: required for {endpoint}")
     if len(prompt) > rule.prompt_max:
         raise field_invalid(f"prompt: at most {rule.prompt_max} characters for {model}")
-    images, inputs = _images(body, endpoint)
+    images, inputs, subjects = _images(body, endpoint, rule)
     if endpoint is Endpoint.START_END:
         _check_start_end(inputs)
-    durations = durations_for(endpoint, model)
+    durations = rule.durations
     duration = _int(body, "duration", rule.default_duration)
     if duration not in durations:
         allowed = f"{durations[0]}-{durations[-1]}" if len(durations) > 2 else str(durations)
@@ -179,7 +226,8 @@ def parse_create(endpoint: Endpoint, body: object) -> CreateRequest:
         aspect_ratio = _choice(body, "aspect_ratio", rule.ratios, "16:9")
     elif _get(body, "aspect_ratio") is not _MISSING:
         raise field_invalid(f"aspect_ratio: not accepted by {endpoint}; the image sets the frame")
-    resolution = _choice(body, "resolution", rule.resolutions, rule.default_resolution)
+    resolutions, default_resolution = rule.resolutions_at(duration)
+    resolution = _choice(body, "resolution", resolutions, default_resolution)
     if not rule.takes_movement and _get(body, "movement_amplitude") is not _MISSING:
         raise field_invalid(f"movement_amplitude: not accepted by {model}")
     movement = _choice(body, "movement_amplitude", MOVEMENTS, "auto")
@@ -221,4 +269,5 @@ def parse_create(endpoint: Endpoint, body: object) -> CreateRequest:
         meta_data=meta_data,
         callback_url=_url(body, "callback_url"),
         style=_choice(body, "style", STYLES, "general"),
+        subjects=subjects,
     )

@@ -23,6 +23,7 @@ from vidugate.media.frames import FrameSource, ImageScene, TextScene, yuv_frame
 from vidugate.media.overlay import Overlay, TimeCode, caption_overlay, watermark_overlay
 from vidugate.media.sound import SAMPLE_RATE, synthesize
 from vidugate.media.spec import FPS, RenderResult, RenderSpec
+from vidugate.media.subjects import SubjectScene
 
 U8 = npt.NDArray[np.uint8]
 
@@ -58,7 +59,7 @@ class _Overlays:
         mark_box = (0, 0)
         if spec.watermark:
             mark, mark_box = watermark_overlay(w, h, spec.wm_position, spec.wm_image_path)
-        if spec.image_path is None:
+        if spec.image_path is None and not spec.subjects:
             # Keep the caption clear of a bottom watermark; the time code takes a free top corner.
             bottom_mark = spec.watermark and spec.wm_position in (3, 4)
             caption = caption_overlay(spec.prompt, w, h, mark_box if bottom_mark else (0, 0))
@@ -196,7 +197,11 @@ def render_video(
     seq = stable_seed(spec.prompt, spec.seed)
     visual_rng = np.random.default_rng([seq, 1])
     source: FrameSource
-    if spec.image_path is not None:
+    if spec.subjects:
+        # Every frame shows every subject: the thumbnail is the first.
+        source = SubjectScene(spec.width, spec.height, total, spec.subjects, visual_rng)
+        thumb_index = 0
+    elif spec.image_path is not None:
         source = ImageScene(
             spec.width, spec.height, total, spec.image_path, spec.end_image_path, visual_rng
         )

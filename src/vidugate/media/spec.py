@@ -9,6 +9,14 @@ FPS = 24
 
 
 @dataclass(frozen=True, slots=True)
+class SubjectPanel:
+    """A reference2video subject as the sandbox draws it: its id and its images."""
+
+    id: str
+    image_paths: tuple[Path, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RenderSpec:
     """One video to render. Sizes are even; the renderer never changes them."""
 
@@ -25,6 +33,9 @@ class RenderSpec:
     wm_position: int = 3  # 1 top-left, 2 top-right, 3 bottom-right, 4 bottom-left
     wm_image_path: Path | None = None  # None: the default text mark "AI generated"
     pace: float = 0.0  # minimum wall seconds per second of video (0: as fast as the CPU allows)
+    # reference2video's subjects, each drawn as a labelled panel of its images (then
+    # image_path is None): media/subjects.py.
+    subjects: tuple[SubjectPanel, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

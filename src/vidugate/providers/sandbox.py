@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from vidugate.domain.models import Mode
+from vidugate.domain.subjects import by_subject
 from vidugate.domain.tasks import TaskError
 from vidugate.errors import ProviderError
-from vidugate.media.spec import RenderSpec
+from vidugate.media.spec import RenderSpec, SubjectPanel
 from vidugate.providers.base import (
     CancelOutcome,
     JobState,
@@ -74,6 +75,11 @@ class SandboxProvider:
 
     def _spec(self, job: ProviderJob) -> RenderSpec:
         request = job.request
+        # Subjects are drawn as labelled panels of their images, instead of a first frame.
+        subjects = tuple(
+            SubjectPanel(subject.id, tuple(paths))
+            for subject, paths in by_subject(request.subjects, job.image_paths)
+        )
         return RenderSpec(
             width=request.width,
             height=request.height,
@@ -82,7 +88,7 @@ class SandboxProvider:
             seed=request.seed,
             audio=request.audio,
             bgm=request.bgm,
-            image_path=job.image_paths[0] if job.image_paths else None,
+            image_path=job.image_paths[0] if job.image_paths and not subjects else None,
             # Only a start-end video ends on its second image; extra reference images
             # (reference2video) are not frames of their own in the sandbox's drawing.
             end_image_path=(
@@ -94,6 +100,7 @@ class SandboxProvider:
             wm_position=request.wm_position,
             wm_image_path=job.watermark_path,
             pace=self.pace,
+            subjects=subjects,
         )
 
     def _start(self, job: ProviderJob) -> _Job:

@@ -77,7 +77,9 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
             providers,
             storage,
             LifecycleConfig(
-                retention_seconds=settings.retention_seconds, work_dir=settings.work_dir
+                retention_seconds=settings.retention_seconds,
+                work_dir=settings.work_dir,
+                spritesheet_threads=settings.spritesheet_threads,
             ),
         )
         worker = None

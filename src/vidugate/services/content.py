@@ -16,14 +16,21 @@ class Variant(StrEnum):
     VIDEO = "video"  # the video as asked for: the watermarked copy when a watermark was asked
     THUMBNAIL = "thumbnail"
     ORIGINAL = "original"  # the upstream's copy without its watermark, where there is one
+    SPRITESHEET = "spritesheet"  # a JPEG grid of frames (media/spritesheet.py)
 
 
 MEDIA_TYPES = {
     Variant.VIDEO: "video/mp4",
     Variant.THUMBNAIL: "image/jpeg",
     Variant.ORIGINAL: "video/mp4",
+    Variant.SPRITESHEET: "image/jpeg",
 }
-EXTENSIONS = {Variant.VIDEO: "mp4", Variant.THUMBNAIL: "jpg", Variant.ORIGINAL: "mp4"}
+FILENAMES = {
+    Variant.VIDEO: "{id}.mp4",
+    Variant.THUMBNAIL: "{id}.jpg",
+    Variant.ORIGINAL: "{id}.mp4",
+    Variant.SPRITESHEET: "{id}_spritesheet.jpg",
+}
 
 
 def parse_variant(value: str) -> Variant:
@@ -31,7 +38,7 @@ def parse_variant(value: str) -> Variant:
         return Variant(value)
     except ValueError:
         raise InvalidRequestError(
-            f"variant {value!r} is not available; allowed: video, thumbnail, original.",
+            f"variant {value!r} is not available; allowed: {', '.join(Variant)}.",
             param="variant",
         ) from None
 
@@ -64,9 +71,16 @@ async def locate(storage: Storage, task: VideoTask, variant: Variant) -> StoredC
         Variant.VIDEO: task.watermarked_key or task.video_key,
         Variant.THUMBNAIL: task.thumbnail_key,
         Variant.ORIGINAL: task.video_key if task.watermarked_key else None,
+        Variant.SPRITESHEET: task.spritesheet_key,
     }[variant]
     size = await storage.size(key) if key else None
     if key is None or size is None:
+        if variant is Variant.SPRITESHEET and key is None:
+            raise NotFoundError(
+                f"Video {task.id} has no spritesheet: it was stored before this gateway made "
+                "spritesheets, or its video could not be decoded into one.",
+                param="variant",
+            )
         if variant is not Variant.VIDEO:
             raise NotFoundError(f"Video {task.id} has no {variant.value} copy.", param="variant")
         raise GoneError(f"The content of video {task.id} is no longer stored.")
@@ -74,7 +88,7 @@ async def locate(storage: Storage, task: VideoTask, variant: Variant) -> StoredC
         key=key,
         size=size,
         media_type=MEDIA_TYPES[variant],
-        filename=f"{task.id}.{EXTENSIONS[variant]}",
+        filename=FILENAMES[variant].format(id=task.id),
     )
 
 

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import time
 
-from vidugate.domain.keys import ApiKey
+from vidugate.domain.keys import ApiKey, StatusDialect
 from vidugate.domain.tasks import new_id
 from vidugate.errors import AuthenticationError
 from vidugate.store.keys import KeyRepository
@@ -28,7 +28,9 @@ class KeyService:
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[ApiKey | None, float]] = {}
 
-    async def create(self, name: str) -> tuple[ApiKey, str]:
+    async def create(
+        self, name: str, status_dialect: StatusDialect = StatusDialect.AUTO
+    ) -> tuple[ApiKey, str]:
         token = KEY_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(
             id=new_id("key_"),
@@ -36,6 +38,7 @@ class KeyService:
             prefix=token[:10],
             created_at=time.time(),
             revoked_at=None,
+            status_dialect=status_dialect,
         )
         await self.keys.insert(key, hash_key(token))
         return key, token

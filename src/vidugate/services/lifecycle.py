@@ -42,6 +42,7 @@ class LifecycleConfig:
     # Consecutive failed copies of a finished result before the task fails: with the
     # back-off that is several minutes, well inside the upstream's 24 h links.
     result_attempts: int = 8
+    spritesheet_threads: int = 1  # spritesheets made at once (settings.spritesheet_threads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,13 @@ class TaskLifecycle:
         self.storage = storage
         self.config = config
         self.submitter = Submitter(tasks)
-        self.results = ResultKeeper(tasks, storage, config.work_dir, config.retention_seconds)
+        self.results = ResultKeeper(
+            tasks,
+            storage,
+            config.work_dir,
+            config.retention_seconds,
+            spritesheet_threads=config.spritesheet_threads,
+        )
 
     async def job(self, task: VideoTask, *, inputs: bool = True) -> ProviderJob:
         images: tuple[Path, ...] = ()

@@ -1,6 +1,7 @@
 """Keeping a finished task's files: copied from the provider into storage before the
 upstream's links expire, retried with back-off, and failing the task with a clear error
-(rather than completing it without a file) when the copy keeps failing."""
+(rather than completing it without a file) when the copy keeps failing. The spritesheet
+is made here, once, from the video as stored, whichever provider made it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from vidugate.domain.tasks import TaskStatus, VideoTask
 from vidugate.media.probe import probe_video
+from vidugate.media.spritesheet import SpritesheetError, make_spritesheet
 from vidugate.providers.base import Provider, ProviderJob, ResultFiles
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.storage.base import Storage
@@ -26,12 +28,21 @@ def result_prefix(task_id: str) -> str:
 
 class ResultKeeper:
     def __init__(
-        self, tasks: CachedTasks, storage: Storage, work_dir: Path, retention_seconds: int
+        self,
+        tasks: CachedTasks,
+        storage: Storage,
+        work_dir: Path,
+        retention_seconds: int,
+        *,
+        spritesheet_threads: int = 1,
     ) -> None:
         self.tasks = tasks
         self.storage = storage
         self.work_dir = work_dir / "results"
         self.retention_seconds = retention_seconds
+        # Sheets are made in threads (a Vidu result's must not stall the event loop); this
+        # bounds how many at once when many tasks finish together.
+        self._sheet_slots = asyncio.Semaphore(spritesheet_threads)
 
     async def keep(self, task: VideoTask, owner: str, provider: Provider, job: ProviderJob) -> None:
         # Each attempt has its own scratch and its own stored copy: a worker whose lease ran
@@ -46,7 +57,9 @@ class ResultKeeper:
             # another frame than the one asked for. Probed before the store takes the file
             # (the same bytes), from its header only.
             info = await asyncio.to_thread(probe_video, files.video)
-            keys = await self._store(prefix, files)
+            # Of the video as served by default: the watermarked copy when one was asked.
+            sheet = await self._spritesheet(task, files.watermarked or files.video, scratch)
+            keys = await self._store(prefix, files, sheet)
         finally:
             await asyncio.to_thread(shutil.rmtree, scratch, True)
         now = time.time()
@@ -87,11 +100,34 @@ class ResultKeeper:
             return
         log.info("task.completed task_id=%s", task.id)
 
-    async def _store(self, prefix: str, files: ResultFiles) -> dict[str, str | None]:
+    async def _spritesheet(self, task: VideoTask, video: Path, scratch: Path) -> Path | None:
+        """The sheet as a file in scratch; None (and the task completes without one) when
+        the video cannot be decoded: the video itself is still what was asked for."""
+        out = scratch / "spritesheet.jpg"
+
+        def make() -> None:
+            out.write_bytes(make_spritesheet(video).jpeg)
+
+        async with self._sheet_slots:
+            try:
+                await asyncio.to_thread(make)
+            except SpritesheetError as exc:
+                log.warning("result.no_spritesheet task_id=%s reason=%s", task.id, exc)
+                return None
+            except Exception:
+                # A bug here must not fail (or re-fetch, then fail) a video that is fine.
+                log.exception("result.spritesheet_error task_id=%s", task.id)
+                return None
+        return out
+
+    async def _store(
+        self, prefix: str, files: ResultFiles, spritesheet: Path | None
+    ) -> dict[str, str | None]:
         keys: dict[str, str | None] = {
             "video_key": f"{prefix}/video.mp4",
             "thumbnail_key": None,
             "watermarked_key": None,
+            "spritesheet_key": None,
         }
         await self.storage.put_file(f"{prefix}/video.mp4", files.video)
         if files.thumbnail is not None:
@@ -100,4 +136,7 @@ class ResultKeeper:
         if files.watermarked is not None:
             keys["watermarked_key"] = f"{prefix}/watermarked.mp4"
             await self.storage.put_file(f"{prefix}/watermarked.mp4", files.watermarked)
+        if spritesheet is not None:
+            keys["spritesheet_key"] = f"{prefix}/spritesheet.jpg"
+            await self.storage.put_file(f"{prefix}/spritesheet.jpg", spritesheet)
         return keys

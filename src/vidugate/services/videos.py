@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from vidugate.domain.keys import ApiKey
+from vidugate.domain.listing import EVERYTHING, TaskFilter
 from vidugate.domain.models import Mode
 from vidugate.domain.request import (
     VideoFields,
@@ -49,6 +50,8 @@ class NewVideo:
     mode: Mode
     images: Sequence[ImageSource] = ()
     image_param: str = "images"
+    # Each image's field as the client named it (subjects[1].images[0]); empty: image_param.
+    image_params: Sequence[str] = ()
     surface: Surface = Surface.OPENAI
     idempotency_key: str | None = None
 
@@ -123,6 +126,8 @@ class VideoService:
         stored = []
         for index, source in enumerate(new.images):
             param = new.image_param if len(new.images) == 1 else f"{new.image_param}[{index}]"
+            if new.image_params:
+                param = new.image_params[index]
             key = f"{input_prefix(task_id)}/image{index}"
             stored.append(await intake.ingest(source, key, param=param))
         return stored
@@ -200,16 +205,30 @@ class VideoService:
         return task
 
     async def list(
-        self, key: ApiKey, *, after: str | None, limit: int, newest_first: bool
+        self,
+        key: ApiKey,
+        *,
+        after: str | None,
+        limit: int,
+        newest_first: bool,
+        where: TaskFilter = EVERYTHING,
+        offset: int = 0,
     ) -> tuple[list[VideoTask], bool]:
-        """A page of up to limit tasks, fewer when their data would pass page_bytes (the
-        client then goes on from the last one, as has_more says)."""
+        """A page of up to limit tasks that the filter keeps (past the first offset of
+        them), fewer when their data would pass page_bytes (the client then goes on from
+        the last one, as has_more says)."""
         if after is not None and not is_task_id(after):
             raise InvalidRequestError(
                 "after: must be the id of a video from an earlier page (video_...).", param="after"
             )
         page, more = await self.tasks.repo.page_for_key(
-            key.id, after=after, limit=limit, newest_first=newest_first, max_bytes=self.page_bytes
+            key.id,
+            after=after,
+            limit=limit,
+            newest_first=newest_first,
+            max_bytes=self.page_bytes,
+            where=where,
+            offset=offset,
         )
         for task in page:
             self.tasks.remember(task)

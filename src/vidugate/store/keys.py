@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy import Row, Table, insert, or_, select, update
 
-from vidugate.domain.keys import ApiKey
+from vidugate.domain.keys import ApiKey, StatusDialect
 from vidugate.store.db import Database
 from vidugate.store.tables import ApiKeyRow
 
@@ -26,6 +26,7 @@ class KeyRepository:
                 key_hash=key_hash,
                 created_at=key.created_at,
                 revoked_at=None,
+                status_dialect=key.status_dialect.value,
             )
         )
 
@@ -33,14 +34,12 @@ class KeyRepository:
         stmt = select(K).where(K.c.key_hash == key_hash, K.c.revoked_at.is_(None))
         async with self.db.read() as conn:
             row = (await conn.execute(stmt)).first()
-        if row is None:
-            return None
-        return ApiKey(row.id, row.name, row.prefix, row.created_at, row.revoked_at)
+        return None if row is None else _key(row)
 
     async def all(self) -> list[ApiKey]:
         async with self.db.read() as conn:
             rows = (await conn.execute(select(K).order_by(K.c.created_at))).all()
-        return [ApiKey(r.id, r.name, r.prefix, r.created_at, r.revoked_at) for r in rows]
+        return [_key(r) for r in rows]
 
     async def revoke(self, id_or_prefix: str, now: float) -> list[ApiKey]:
         stmt = (
@@ -53,9 +52,20 @@ class KeyRepository:
             .returning(*K.c)
         )
         rows = await self.db.returning(stmt)
-        return [ApiKey(r.id, r.name, r.prefix, r.created_at, r.revoked_at) for r in rows]
+        return [_key(r) for r in rows]
 
     async def count_active(self) -> int:
         async with self.db.read() as conn:
             rows = (await conn.execute(select(K.c.id).where(K.c.revoked_at.is_(None)))).all()
         return len(rows)
+
+
+def _key(row: Row[Any]) -> ApiKey:
+    return ApiKey(
+        row.id,
+        row.name,
+        row.prefix,
+        row.created_at,
+        row.revoked_at,
+        StatusDialect(row.status_dialect),
+    )

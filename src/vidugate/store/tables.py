@@ -23,6 +23,8 @@ class ApiKeyRow(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[float] = mapped_column(Float)
     revoked_at: Mapped[float | None] = mapped_column(Float, default=None)
+    # auto, seed or openai (domain.keys.StatusDialect): the status words its clients get.
+    status_dialect: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
 
 
 class TaskRow(Base):
@@ -55,6 +57,7 @@ class TaskRow(Base):
     video_key: Mapped[str | None] = mapped_column(String(255), default=None)
     thumbnail_key: Mapped[str | None] = mapped_column(String(255), default=None)
     watermarked_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    spritesheet_key: Mapped[str | None] = mapped_column(String(255), default=None)
     has_audio: Mapped[bool] = mapped_column(default=False)
     # The stored video's frame as probed from the file (it may differ from the request's).
     result_width: Mapped[int | None] = mapped_column(Integer, default=None)

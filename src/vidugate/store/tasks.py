@@ -36,6 +36,7 @@ from vidugate.domain.models import Mode
 from vidugate.domain.request import VideoRequest
 from vidugate.domain.tasks import ACTIVE, TERMINAL, Surface, TaskError, TaskStatus, VideoTask
 from vidugate.store.db import Database
+from vidugate.store.listing import TaskPages
 from vidugate.store.tables import TaskRow
 
 T = cast(Table, TaskRow.__table__)
@@ -114,6 +115,7 @@ def _to_task(row: Row[Any], request: VideoRequest, images: tuple[str, ...]) -> V
         video_key=row.video_key,
         thumbnail_key=row.thumbnail_key,
         watermarked_key=row.watermarked_key,
+        spritesheet_key=row.spritesheet_key,
         has_audio=bool(row.has_audio),
         attempts=row.attempts,
         deleted_at=row.deleted_at,
@@ -122,7 +124,9 @@ def _to_task(row: Row[Any], request: VideoRequest, images: tuple[str, ...]) -> V
     )
 
 
-class TaskRepository:
+class TaskRepository(TaskPages):
+    columns = COLUMNS
+
     def __init__(self, db: Database, *, cache_bytes: int = REQUEST_CACHE_BYTES) -> None:
         self.db = db
         self._frozen: OrderedDict[str, tuple[VideoRequest, tuple[str, ...]]] = OrderedDict()
@@ -192,32 +196,6 @@ class TaskRepository:
         async with self.db.read() as conn:
             row = (await conn.execute(stmt)).first()
         return (self._task(row), row.request_hash) if row is not None else None
-
-    async def page_for_key(
-        self, key_id: str, *, after: str | None, limit: int, newest_first: bool, max_bytes: int
-    ) -> tuple[list[VideoTask], bool]:
-        """Up to limit of the key's tasks after the cursor, ending before the one that would
-        take the page's stored request text past max_bytes (one at least, whatever its
-        size), so no page is read whole before its size is known; and whether more follow."""
-        where = [T.c.key_id == key_id, T.c.deleted_at.is_(None)]
-        if after is not None:
-            where.append(T.c.id < after if newest_first else T.c.id > after)
-        order = T.c.id.desc() if newest_first else T.c.id.asc()
-        sizes = select(T.c.id, func.length(cast_to(T.c.params, Text)))
-        async with self.db.read() as conn:
-            found = (await conn.execute(sizes.where(*where).order_by(order).limit(limit + 1))).all()
-            chosen: list[str] = []
-            total = 0
-            for task_id, size in found[:limit]:
-                total += size or 0
-                if chosen and total > max_bytes:
-                    break
-                chosen.append(task_id)
-            rows: Sequence[Row[Any]] = []
-            if chosen:
-                stmt = select(*COLUMNS).where(T.c.id.in_(chosen)).order_by(order)
-                rows = (await conn.execute(stmt)).all()
-        return [self._task(row) for row in rows], len(found) > len(chosen)
 
     async def update(
         self,

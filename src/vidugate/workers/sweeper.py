@@ -27,7 +27,13 @@ async def sweep_expired(tasks: CachedTasks, storage: Storage, *, now: float) -> 
     for task in expired:
         await storage.delete_prefix(result_prefix(task.id))
         await tasks.update(
-            task.id, values={"video_key": None, "thumbnail_key": None, "watermarked_key": None}
+            task.id,
+            values={
+                "video_key": None,
+                "thumbnail_key": None,
+                "watermarked_key": None,
+                "spritesheet_key": None,
+            },
         )
     if expired:
         log.info("sweeper.expired count=%d", len(expired))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -59,12 +59,15 @@ async def read_new_video(
     capped = Request(request.scope, _capped(request.receive, limit))
     content_type = media_type(request)
     if content_type == "application/json":
-        yield _new_video(await _json_fields(capped), {}, idempotency_key)
+        fields = await _json_fields(capped)
+        with _named_as_sent(fields, {}):
+            yield _new_video(fields, {}, idempotency_key)
     elif content_type == "multipart/form-data":
         form = await _read_form(capped, limit)
         try:
             fields, files = _form_fields(form.multi_items())
-            yield _new_video(fields, files, idempotency_key)
+            with _named_as_sent(fields, files):
+                yield _new_video(fields, files, idempotency_key)
         finally:
             await form.close()
     else:
@@ -73,6 +76,38 @@ async def read_new_video(
             f"(got {content_type or 'no content type'!r}).",
             param="Content-Type",
         )
+
+
+@contextlib.contextmanager
+def _named_as_sent(fields: dict[str, Any], files: dict[str, UploadFile]) -> Iterator[None]:
+    """The one place an error's param goes back to the name the client sent: the domain
+    checks duration, resolution, aspect_ratio and images, which a client of OpenAI's API
+    sends as seconds, size and input_reference."""
+    given = fields.keys() | files.keys()
+    sent_as: dict[str, str] = {}
+    if "seconds" in given and "duration" not in given:
+        sent_as["duration"] = "seconds"
+    if "size" in given:
+        sent_as.update(
+            {name: "size" for name in ("resolution", "aspect_ratio") if name not in given}
+        )
+    if "input_reference" in given and "images" not in given:
+        sent_as["images"] = "input_reference"
+    try:
+        yield
+    except InvalidRequestError as exc:
+        sent = sent_as.get(exc.param or "")
+        if sent is None:
+            raise
+        value = fields.get(sent)
+        # The value as sent, when short, shows how it was read (size 1280x720: 720p, 16:9).
+        shown = (
+            f"{sent} {value!r}" if isinstance(value, str | int) and len(str(value)) <= 64 else sent
+        )
+        exc.param = sent
+        exc.message = f"{shown}: {exc.message}"
+        exc.args = (exc.message,)
+        raise
 
 
 class _WholeMultiPart(MultiPartParser):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from vidugate.api.deps import ApiKeyDep
-from vidugate.api.openai.schemas import ModelList, ModelObject
+from vidugate.api.openai.schemas import EndpointRules, ModelList, ModelObject, ResolutionChoice
 from vidugate.api.responses import openai_errors
-from vidugate.domain.models import MODELS, ModelSpec, supported_sizes
+from vidugate.domain.models import IMAGE_FRAMED, MODELS, Mode, ModelSpec, supported_sizes
 from vidugate.errors import NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["models"])
@@ -35,6 +35,28 @@ def model_object(spec: ModelSpec) -> ModelObject:
         modes=sorted(mode.value for mode in spec.modes),
         ignored_fields=sorted(spec.ignored_fields),
         notes=list(spec.notes),
+        max_prompt_chars=spec.max_prompt_chars,
+        endpoints={mode.value: endpoint_rules(spec, mode) for mode in Mode if mode in spec.rules},
+    )
+
+
+def endpoint_rules(spec: ModelSpec, mode: Mode) -> EndpointRules:
+    rules = spec.rules[mode]
+    fewest, most = spec.image_range(mode)
+    return EndpointRules(
+        durations=list(rules.durations),
+        default_duration=rules.default_duration,
+        resolutions=[
+            ResolutionChoice(
+                durations=list(durations), allowed=list(offered.allowed), default=offered.default
+            )
+            for durations, offered in rules.duration_groups()
+        ],
+        frame="image" if mode in IMAGE_FRAMED else "aspect_ratio",
+        aspect_ratios=[] if mode in IMAGE_FRAMED else list(rules.aspect_ratios),
+        default_aspect_ratio=rules.default_aspect_ratio,
+        images={"min": fewest, "max": most},
+        max_prompt_chars=rules.max_prompt_chars,
     )
 
 

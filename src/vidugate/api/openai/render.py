@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import OrderedDict
 from typing import Any, NamedTuple
@@ -11,19 +12,60 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from vidugate.api.links import base_url, content_links
+from vidugate.domain.keys import ApiKey, StatusDialect
 from vidugate.domain.models import quality_of
 from vidugate.domain.tasks import TaskStatus, VideoTask
+from vidugate.errors import InvalidRequestError
 from vidugate.services.container import Services
-from vidugate.settings import StatusDialect
 
 NON_TERMINAL_OPENAI = {TaskStatus.QUEUED: "queued", TaskStatus.PROCESSING: "in_progress"}
 
+DIALECT_HEADER = "X-Vidugate-Status-Dialect"
+# Clients that stop polling on any word but queued/in_progress and may send no X-Stainless-*
+# header: LiteLLM never does, and proxies strip them from the official SDKs (not their UA,
+# which is the client class's name: OpenAI, AsyncOpenAI, AzureOpenAI, AsyncAzureOpenAI).
+OPENAI_CLIENTS = re.compile(r"^(?:litellm/|(?:Async)?(?:Azure)?OpenAI/(?:Python|JS) )")
+# Every official SDK sends X-Stainless-Lang; its poll helper, X-Stainless-Poll-Helper.
+STAINLESS_HEADERS = ("x-stainless-lang", "x-stainless-poll-helper")
 
-def wants_openai_words(request: Request, dialect: StatusDialect) -> bool:
-    if dialect is StatusDialect.AUTO:
-        # Every official OpenAI SDK sends X-Stainless-* headers.
-        return "x-stainless-lang" in request.headers
-    return dialect is StatusDialect.OPENAI
+# For the OpenAPI document of each route that answers video objects (parsed by asked_dialect).
+DIALECT_PARAMETER = {
+    "name": DIALECT_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "The status words of the video objects answered: openai (in_progress; a "
+    "cancelled video is failed with error code cancelled), seed (processing, cancelled) or "
+    "auto (the key's dialect, else VIDUGATE_STATUS_DIALECT, else OpenAI-compatible clients "
+    "by their headers).",
+    "schema": {"type": "string", "enum": [d.value for d in StatusDialect]},
+}
+
+
+def openai_words(request: Request, key: ApiKey, default: StatusDialect) -> bool:
+    """Whether this request is answered in OpenAI's status words. The most specific choice
+    wins: the request's header, then the key's dialect, then the process's setting; when all
+    are auto, whether the client identifies as OpenAI-compatible."""
+    for dialect in (asked_dialect(request), key.status_dialect, default):
+        if dialect is not StatusDialect.AUTO:
+            return dialect is StatusDialect.OPENAI
+    headers = request.headers
+    if any(name in headers for name in STAINLESS_HEADERS):
+        return True
+    return OPENAI_CLIENTS.match(headers.get("user-agent", "")) is not None
+
+
+def asked_dialect(request: Request) -> StatusDialect:
+    value = request.headers.get(DIALECT_HEADER)
+    if value is None:
+        return StatusDialect.AUTO
+    try:
+        return StatusDialect(value.strip().lower())
+    except ValueError:
+        shown = value if len(value) <= 64 else value[:64] + "..."
+        raise InvalidRequestError(
+            f"{DIALECT_HEADER} must be openai, seed or auto; got {shown!r}.",
+            param=DIALECT_HEADER,
+        ) from None
 
 
 def video_object(
@@ -57,6 +99,7 @@ def video_object(
         "resolution": request.resolution,
         "video_url": links.video if links else None,
         "thumbnail_url": links.thumbnail if links else None,
+        "spritesheet_url": links.spritesheet if links else None,
         "error": error,
         "remixed_from_video_id": None,
     }
@@ -142,13 +185,13 @@ def _entry_bytes(body: bytes, base: str) -> int:
 
 
 def video_response(
-    task: VideoTask, request: Request, services: Services, *, status_code: int = 200
+    task: VideoTask, request: Request, services: Services, key: ApiKey, *, status_code: int = 200
 ) -> Response:
     settings = services.settings
     rendered: RenderedVideos = request.app.state.rendered_videos
     body = rendered.body(
         task,
-        wants_openai_words(request, settings.status_dialect),
+        openai_words(request, key, settings.status_dialect),
         services,
         base_url(request, services),
     )

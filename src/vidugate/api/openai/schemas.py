@@ -60,7 +60,7 @@ class CreateVideoBody(BaseModel):
         },
     )
 
-    model: Text = Field(description="viduq3-pro, viduq2-pro or viduq2-turbo (see GET /v1/models).")
+    model: Text = Field(description="A model with text2video or img2video (GET /v1/models).")
     prompt: Text | None = Field(
         default=None,
         description="What to generate; at most 5000 characters. May be empty with is_rec=true "
@@ -89,7 +89,9 @@ class CreateVideoBody(BaseModel):
         default=None, description="Seconds: q2 models 1-10, q3 models 1-16; default 5."
     )
     seed: Integer | None = Field(default=None, description="0..2147483647; 0 or absent: random.")
-    resolution: Text | None = Field(default=None, description="540p, 720p (default), 1080p.")
+    resolution: Text | None = Field(
+        default=None, description="360p, 540p, 720p, 1080p, as the model takes them."
+    )
     payload: Text | None = Field(
         default=None, description="Pass-through, at most 1,048,576 characters."
     )
@@ -145,6 +147,9 @@ class VideoObject(BaseModel):
     resolution: str
     video_url: str | None = Field(description="Signed, expiring link; works without a key.")
     thumbnail_url: str | None
+    spritesheet_url: str | None = Field(
+        default=None, description="Signed link to the JPEG grid of frames (variant=spritesheet)."
+    )
     error: VideoError | None
     payload: str | None = None
     meta_data: str | None = None
@@ -165,13 +170,38 @@ class VideoDeleted(BaseModel):
     deleted: bool
 
 
+class ResolutionChoice(BaseModel):
+    durations: list[int] = Field(description="The durations these resolutions apply to.")
+    allowed: list[str]
+    default: str
+
+
+class EndpointRules(BaseModel):
+    """What a model takes on one Vidu endpoint (create mode): GET /v1/models' endpoints."""
+
+    durations: list[int]
+    default_duration: int
+    resolutions: list[ResolutionChoice] = Field(
+        description="By duration: vidu2.0 makes 8 s videos at 720p only."
+    )
+    frame: Literal["aspect_ratio", "image"] = Field(
+        description="What sets the frame's shape: the aspect_ratio, or the input image."
+    )
+    aspect_ratios: list[str] = Field(description="Ratios taken where the aspect_ratio does.")
+    default_aspect_ratio: str
+    images: dict[str, int] = Field(description="min and max input images.")
+    max_prompt_chars: int
+
+
 class ModelObject(BaseModel):
     id: str
     object: Literal["model"] = "model"
     created: int
     owned_by: str
     description: str
-    durations: dict[str, int]
+    durations: dict[str, int] = Field(
+        description="min, max, default; the endpoints may take fewer (see endpoints)."
+    )
     resolutions: list[str]
     default_resolution: str
     aspect_ratios: list[str]
@@ -181,6 +211,10 @@ class ModelObject(BaseModel):
     modes: list[str]
     ignored_fields: list[str]
     notes: list[str]
+    max_prompt_chars: int = Field(description="The longest prompt any endpoint takes.")
+    endpoints: dict[str, EndpointRules] = Field(
+        description="Per Vidu endpoint: text2video, img2video, start-end2video, reference2video."
+    )
 
 
 class ModelList(BaseModel):

@@ -11,7 +11,12 @@ from starlette.responses import JSONResponse, Response
 from vidugate.api.deps import ApiKeyDep, ServicesDep, authenticate, services_of
 from vidugate.api.links import base_url
 from vidugate.api.openai.body import read_new_video
-from vidugate.api.openai.render import video_object, video_response, wants_openai_words
+from vidugate.api.openai.render import (
+    DIALECT_PARAMETER,
+    openai_words,
+    video_object,
+    video_response,
+)
 from vidugate.api.openai.schemas import CreateVideoBody, VideoDeleted, VideoList, VideoObject
 from vidugate.api.ranges import stream_file
 from vidugate.api.responses import openai_errors
@@ -39,13 +44,14 @@ _multipart_schema = {
     response_model=VideoObject,
     responses=openai_errors(401, 408, 409, 413, 415),
     openapi_extra={
+        "parameters": [DIALECT_PARAMETER],
         "requestBody": {
             "required": True,
             "content": {
                 "application/json": {"schema": _create_schema},
                 "multipart/form-data": {"schema": _multipart_schema},
             },
-        }
+        },
     },
 )
 async def create_video(
@@ -62,7 +68,7 @@ async def create_video(
         idempotency_key=idempotency_key,
     ) as new:
         task = await services.videos.create(key, new)
-    return video_response(task, request, services)
+    return video_response(task, request, services, key)
 
 
 @router.get(
@@ -70,6 +76,7 @@ async def create_video(
     operation_id="list_videos",
     response_model=VideoList,
     responses=openai_errors(401),
+    openapi_extra={"parameters": [DIALECT_PARAMETER]},
 )
 async def list_videos(
     request: Request,
@@ -82,7 +89,7 @@ async def list_videos(
     tasks, has_more = await services.videos.list(
         key, after=after, limit=limit, newest_first=order == "desc"
     )
-    words = wants_openai_words(request, services.settings.status_dialect)
+    words = openai_words(request, key, services.settings.status_dialect)
     base = base_url(request, services)
     data = [video_object(t, openai_words=words, services=services, base=base) for t in tasks]
     return JSONResponse(
@@ -103,7 +110,8 @@ async def list_videos(
     responses=openai_errors(401, 404),
     openapi_extra={
         "parameters": [
-            {"name": "video_id", "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": "video_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            DIALECT_PARAMETER,
         ]
     },
 )
@@ -114,7 +122,7 @@ async def retrieve_video(request: Request) -> Response:
     services = services_of(request)
     key = await authenticate(request)
     task = await services.videos.get(key, request.path_params["video_id"])
-    return video_response(task, request, services)
+    return video_response(task, request, services, key)
 
 
 @router.delete(
@@ -133,12 +141,13 @@ async def delete_video(video_id: str, key: ApiKeyDep, services: ServicesDep) -> 
     operation_id="cancel_video",
     response_model=VideoObject,
     responses=openai_errors(401, 404, 409),
+    openapi_extra={"parameters": [DIALECT_PARAMETER]},
 )
 async def cancel_video(
     video_id: str, request: Request, key: ApiKeyDep, services: ServicesDep
 ) -> Response:
     task = await services.videos.cancel(key, video_id)
-    return video_response(task, request, services)
+    return video_response(task, request, services, key)
 
 
 @router.get(
@@ -156,7 +165,14 @@ async def download_video_content(
     request: Request,
     services: ServicesDep,
     variant: Annotated[
-        str, Query(max_length=32, json_schema_extra={"enum": [v.value for v in Variant]})
+        str,
+        Query(
+            max_length=32,
+            description="video: the MP4; thumbnail: a JPEG frame; original: the upstream's "
+            "unwatermarked MP4, where kept; spritesheet: a JPEG grid of 25 frames (5x5, "
+            "tile i at i/25 of the duration, tiles 144 px on their short side).",
+            json_schema_extra={"enum": [v.value for v in Variant]},
+        ),
     ] = "video",
     expires: Annotated[str | None, Query(max_length=32)] = None,
     signature: Annotated[str | None, Query(max_length=128)] = None,

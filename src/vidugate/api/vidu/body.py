@@ -3,6 +3,10 @@ NewVideo every surface hands to the video service."""
 
 from __future__ import annotations
 
+import types
+import typing
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -13,6 +17,7 @@ from vidugate.api.openai.body import body_limit, json_object, media_type, shown_
 from vidugate.api.vidu.schemas import ViduCreateBody
 from vidugate.domain.models import Mode
 from vidugate.domain.request import VideoFields, check_caps
+from vidugate.domain.subjects import Subject, image_params
 from vidugate.domain.tasks import Surface
 from vidugate.errors import InvalidRequestError, PayloadTooLargeError, UnsupportedMediaError
 from vidugate.services.videos import NewVideo
@@ -49,9 +54,9 @@ def validated(schema: type[Body], fields: dict[str, Any]) -> Body:
         return schema.model_validate(fields)
     except ValidationError as exc:
         first = exc.errors()[0]
-        param = shown_name(".".join(str(part) for part in first["loc"])) or None
+        param = shown_name(_field_name(first["loc"])) or None
         if first["type"] == "extra_forbidden":
-            allowed = ", ".join(schema.model_fields)
+            allowed = ", ".join(_fields_at(schema, first["loc"]))
             message = f"Unknown field {param!r}. Allowed fields: {allowed}."
         elif first["type"] == "missing":
             message = f"Missing required field {param!r}."
@@ -62,10 +67,42 @@ def validated(schema: type[Body], fields: dict[str, Any]) -> Body:
         raise InvalidRequestError(message, param=param) from None
 
 
+def _field_name(loc: Sequence[int | str]) -> str:
+    """A field's place as the client wrote it: subjects[1].images[0]."""
+    name = ""
+    for part in loc:
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else part
+    return name
+
+
+def _fields_at(schema: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
+    """The fields of the object that holds loc's last part (a subject's, for a subject's)."""
+    model = schema
+    for part in loc[:-1]:
+        if isinstance(part, str) and part in model.model_fields:
+            inner = _model_in(model.model_fields[part].annotation)
+            if inner is None:
+                break
+            model = inner
+    return list(model.model_fields)
+
+
+def _model_in(annotation: object) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
+        for argument in typing.get_args(annotation):
+            found = _model_in(argument)
+            if found is not None:
+                return found
+    return None
+
+
 async def read_new_video(
     request: Request, mode: Mode, *, max_image_bytes: int, idempotency_key: str | None
 ) -> tuple[NewVideo, list[str]]:
-    """The create call, and the images as given (Vidu's answer echoes them)."""
+    """The create call, and the images as given (Vidu's answer echoes them: a subject
+    form's images too, in subjects' order, as Vidu's own answer lists them)."""
     given = await read_json(request, body_limit(max_image_bytes))
     check_caps(given)
     body = validated(ViduCreateBody, given)
@@ -93,12 +130,27 @@ async def read_new_video(
         meta_data=body.meta_data,
         movement_amplitude=body.movement_amplitude,
         callback_url=body.callback_url,
+        style=body.style,
     )
     images = list(body.images or [])
+    params: tuple[str, ...] = ()
+    if body.subjects is not None:
+        if body.images is not None:
+            raise InvalidRequestError(
+                "subjects and images are two forms of reference2video; give one of them.",
+                param="subjects",
+            )
+        subjects = tuple(
+            Subject(subject.id, len(subject.images), subject.voice_id) for subject in body.subjects
+        )
+        fields = replace(fields, subjects=subjects)
+        images = [image for subject in body.subjects for image in subject.images]
+        params = image_params(subjects)
     new = NewVideo(
         fields=fields,
         mode=mode,
         images=images,
+        image_params=params,
         surface=Surface.VIDU,
         idempotency_key=idempotency_key,
     )

@@ -1,151 +1,244 @@
-"""GET /vidu/ent/v2/tasks: Vidu's filters (state, created_at range, task ids) over the
-caller's tasks, newest first, in pages whose token is the last task id of the page. A page
-ends early, with a token, once its tasks hold about VIDUGATE_LIST_PAGE_BYTES.
+"""GET /vidu/ent/v2/tasks: the query parameters of Vidu's "tasks-list" page, read into one
+task filter and a page (the store filters in SQL; see store/listing.py).
 
-The store lists a key's tasks by id only, so the filters are applied here while paging
-through them; task ids are ULIDs (domain/tasks.py new_id), so created_at_to turns into a
-starting cursor and the scan stops soon after created_at_from. A filtered query in the
-store would do better once lists get long."""
+Vidu's page names them created_at.from / created_at.to, task_ids, states, model_versions,
+resolutions, templates, paper.page, paper.pagesz and pager.page_token ("paper" is how
+the page spells it; pager.* is taken too, and each paging name under either prefix). An
+array comes as repeated keys (task_ids=a&task_ids=b, as gRPC gateways read them) or as
+one comma-separated value. Times are RFC 3339 (UTC unless they say otherwise) or unix
+seconds. The window defaults to the 7 days up to created_at.to (or now), as Vidu's does.
+
+The gateway's earlier names (state, created_at_from, created_at_to, pager.page_size) are
+still read, as deprecated synonyms."""
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Query
 
 from vidugate.api.vidu.render import STATE_FILTERS
-from vidugate.domain.keys import ApiKey
-from vidugate.domain.tasks import TaskStatus, VideoTask
-from vidugate.errors import InvalidRequestError, NotFoundError
-from vidugate.services.videos import VideoService
+from vidugate.domain.listing import TaskFilter
+from vidugate.domain.models import MODELS
+from vidugate.domain.tasks import TaskStatus, is_task_id
+from vidugate.errors import InvalidRequestError
 
+DEFAULT_WINDOW = 7 * 24 * 3600.0
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
+# Page numbers skip tasks in the database; past this many, go on with pager.page_token.
+MAX_SKIPPED = 10_000
 MAX_TASK_IDS = 100
-# Pages of PAGE tasks are read, at most SCAN_PAGES per request; a request that reads them
-# all without filling its page answers what it found and a token to go on from.
-PAGE = 100
-SCAN_PAGES = 20
-# An id is made before the images are fetched, created_at after: id order and created_at
-# order can differ by that long (image fetches are time-limited well below it).
-CREATE_SPREAD = 3600.0
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+MAX_VALUES = 32  # of any other array
+MAX_VALUE_CHARS = 64
+MAX_REPEATS = 100  # keys given again and again
 _NUMBER = re.compile(r"^\s*\d{1,12}(\.\d{1,9})?\s*$")
-MAX_TIME = (2**48 - 2) / 1000  # the last millisecond an id can hold
-ID_LENGTH = len("video_") + 26
+MAX_TIME = (2**48 - 2) / 1000  # the last millisecond a task id can hold
 
 
 @dataclass(frozen=True, slots=True)
-class TaskQuery:
-    """What the list keeps; None means any."""
-
-    statuses: frozenset[TaskStatus] | None = None
-    ids: tuple[str, ...] | None = None
-    created_from: float | None = None  # unix seconds, inclusive
-    created_to: float | None = None  # unix seconds, inclusive
-
-    def keeps(self, task: VideoTask) -> bool:
-        if self.statuses is not None and task.status not in self.statuses:
-            return False
-        if self.created_from is not None and task.created_at < self.created_from:
-            return False
-        return self.created_to is None or task.created_at <= self.created_to
+class ListQuery:
+    where: TaskFilter
+    after: str | None
+    offset: int
+    limit: int
 
 
-def parse_query(
-    state: str | None,
-    created_at_from: str | None,
-    created_at_to: str | None,
-    task_ids: list[str] | None,
-) -> TaskQuery:
-    statuses = None
-    if state:
-        statuses = STATE_FILTERS.get(state)
+def _q(alias: str, description: str, *, deprecated: bool = False) -> Any:
+    return Query(alias=alias, max_length=4096, description=description, deprecated=deprecated)
+
+
+def _array(alias: str, description: str) -> Any:
+    return Query(alias=alias, max_length=MAX_REPEATS, description=description)
+
+
+One = str | None
+Many = list[str] | None
+
+
+async def list_query(
+    created_from: Annotated[One, _q("created_at.from", "RFC 3339 or unix seconds.")] = None,
+    created_to: Annotated[One, _q("created_at.to", "RFC 3339 or unix seconds.")] = None,
+    task_ids: Annotated[Many, _array("task_ids", "Task ids; repeated or comma-separated.")] = None,
+    states: Annotated[
+        Many, _array("states", "created, queueing, processing, success, failed.")
+    ] = None,
+    model_versions: Annotated[
+        Many, _array("model_versions", "q3-pro, q2-pro, 2.0, ... (the model without 'vidu').")
+    ] = None,
+    resolutions: Annotated[Many, _array("resolutions", "540p, 720p, 1080p, ...")] = None,
+    templates: Annotated[
+        Many, _array("templates", "The gateway makes no template tasks: lists none.")
+    ] = None,
+    paper_page: Annotated[One, _q("paper.page", "Page number from 0.")] = None,
+    pager_page: Annotated[One, _q("pager.page", "The same as paper.page.")] = None,
+    paper_pagesz: Annotated[One, _q("paper.pagesz", "Tasks per page: 1-100, default 10.")] = None,
+    pager_pagesz: Annotated[One, _q("pager.pagesz", "The same as paper.pagesz.")] = None,
+    page_token: Annotated[One, _q("pager.page_token", "next_page_token of the last page.")] = None,
+    paper_token: Annotated[One, _q("paper.page_token", "The same as pager.page_token.")] = None,
+    state: Annotated[One, _q("state", "Deprecated: use states.", deprecated=True)] = None,
+    old_from: Annotated[
+        One, _q("created_at_from", "Deprecated: created_at.from.", deprecated=True)
+    ] = None,
+    old_to: Annotated[
+        One, _q("created_at_to", "Deprecated: created_at.to.", deprecated=True)
+    ] = None,
+    page_size: Annotated[
+        One, _q("pager.page_size", "Deprecated: paper.pagesz.", deprecated=True)
+    ] = None,
+) -> ListQuery:
+    """The list's parameters, each refused with a 400 that names it."""
+    to = _moment(*_one(("created_at.to", created_to), ("created_at_to", old_to)))
+    since = _moment(*_one(("created_at.from", created_from), ("created_at_from", old_from)))
+    if since is None:
+        since = max((time.time() if to is None else to) - DEFAULT_WINDOW, 0.0)
+    limit = _integer(
+        *_one(
+            ("paper.pagesz", paper_pagesz),
+            ("pager.pagesz", pager_pagesz),
+            ("pager.page_size", page_size),
+        ),
+        low=1,
+        high=MAX_PAGE_SIZE,
+        default=DEFAULT_PAGE_SIZE,
+    )
+    token_name, token = _one(("pager.page_token", page_token), ("paper.page_token", paper_token))
+    if token is not None and not is_task_id(token):
+        raise InvalidRequestError(
+            f"{token_name} must be the next_page_token of an earlier page (video_...).",
+            param=token_name,
+        )
+    page_name, page_text = _one(("paper.page", paper_page), ("pager.page", pager_page))
+    page = _integer(page_name, page_text, low=0, high=MAX_SKIPPED // limit, default=0)
+    where = TaskFilter(
+        statuses=_statuses(states, state),
+        ids=_ids(task_ids),
+        created_from=since,
+        created_to=to,
+        models=_models(model_versions),
+        resolutions=_resolutions(resolutions),
+    )
+    if templates is not None and _values("templates", templates, MAX_VALUES):
+        where = TaskFilter(ids=())  # no task of the gateway's is made from a template
+    # A page token says where the page starts: a page number beside it would skip again.
+    return ListQuery(where, token, 0 if token else page * limit, limit)
+
+
+def _one(*spellings: tuple[str, str | None]) -> tuple[str, str | None]:
+    """The one value given under any of a parameter's names (an empty one is not given)."""
+    given = [(name, value) for name, value in spellings if value]
+    if len({value for _, value in given}) > 1:
+        names = " and ".join(name for name, _ in given)
+        raise InvalidRequestError(f"{names} disagree; give one of them.", param=given[0][0])
+    return given[0] if given else (spellings[0][0], None)
+
+
+def _values(param: str, given: Iterable[str], most: int) -> list[str]:
+    """Repeated keys and comma-separated values, in order, without repeats."""
+    parts = (part.strip() for item in given for part in item.split(","))
+    values = list(dict.fromkeys(part for part in parts if part))
+    if len(values) > most:
+        raise InvalidRequestError(f"{param} has {len(values)} values; at most {most}.", param=param)
+    for value in values:
+        if len(value) > MAX_VALUE_CHARS:
+            raise InvalidRequestError(
+                f"{param}: {value[:MAX_VALUE_CHARS]!r}... is longer than any of its values "
+                f"({MAX_VALUE_CHARS} characters at most).",
+                param=param,
+            )
+    return values
+
+
+def _statuses(states: list[str] | None, state: str | None) -> frozenset[TaskStatus] | None:
+    named = [("states", value) for value in _values("states", states or [], MAX_VALUES)]
+    named += [("state", value) for value in _values("state", [state] if state else [], 1)]
+    if not named:
+        return None
+    chosen: set[TaskStatus] = set()
+    for param, value in named:
+        statuses = STATE_FILTERS.get(value)
         if statuses is None:
             raise InvalidRequestError(
-                f"state {state!r} is not a task state; allowed: {', '.join(STATE_FILTERS)}.",
-                param="state",
+                f"{param}: {value!r} is not a task state; allowed: {', '.join(STATE_FILTERS)}.",
+                param=param,
             )
-    ids = None
-    if task_ids:
-        # Repeated (task_ids=a&task_ids=b) or comma-separated (task_ids=a,b).
-        parts = (part.strip() for item in task_ids for part in item.split(","))
-        ids = tuple(dict.fromkeys(part for part in parts if part))
-        if len(ids) > MAX_TASK_IDS:
+        chosen |= statuses
+    return frozenset(chosen)
+
+
+def _ids(task_ids: list[str] | None) -> tuple[str, ...] | None:
+    if task_ids is None:
+        return None
+    values = _values("task_ids", task_ids, MAX_TASK_IDS)
+    if not values:
+        return None
+    # Anything but the gateway's own ids (video_...) names no task of it.
+    return tuple(value for value in values if is_task_id(value))
+
+
+def _models(versions: list[str] | None) -> frozenset[str] | None:
+    values = _values("model_versions", versions or [], MAX_VALUES)
+    if not values:
+        return None
+    models = set()
+    for value in values:
+        # Vidu names versions (q2-pro for viduq2-pro); a whole model id is taken too.
+        model = value if value in MODELS else f"vidu{value}"
+        if model not in MODELS:
+            allowed = ", ".join(model_id.removeprefix("vidu") for model_id in MODELS)
             raise InvalidRequestError(
-                f"task_ids has {len(ids)} ids; at most {MAX_TASK_IDS}.", param="task_ids"
+                f"model_versions: {value!r} is not a model version; allowed: {allowed}.",
+                param="model_versions",
             )
-    return TaskQuery(
-        statuses=statuses,
-        ids=ids,
-        created_from=_moment(created_at_from, "created_at_from"),
-        created_to=_moment(created_at_to, "created_at_to"),
-    )
+        models.add(model)
+    return frozenset(models)
 
 
-async def find(
-    videos: VideoService, key: ApiKey, query: TaskQuery, *, after: str | None, limit: int
-) -> tuple[list[VideoTask], str | None]:
-    """A page of the key's tasks that the query keeps, and the token of the next page."""
-    if query.created_to is not None:
-        bound = _first_id_at("video_", int(query.created_to * 1000) + 1)
-        after = bound if after is None else min(after, bound)
-    page = _Page(limit, videos.page_bytes)
-    if query.ids is not None:
-        # Newest first is id order: ids are sorted before any task is read, and read one at
-        # a time, so a page never holds more than it answers.
-        for task_id in sorted(query.ids, reverse=True):
-            if len(task_id) != ID_LENGTH or (after is not None and task_id >= after):
-                continue  # not an id the gateway makes, or on an earlier page
-            try:
-                task = await videos.get(key, task_id)
-            except NotFoundError:
-                continue  # another key's or no task: the list just does not have it
-            if query.keeps(task) and not page.add(task):
-                return page.tasks, page.tasks[-1].id
-        return page.tasks, None
-    for _ in range(SCAN_PAGES):
-        found, more = await videos.list(key, after=after, limit=PAGE, newest_first=True)
-        for task in found:
-            if query.created_from is not None and (
-                task.created_at < query.created_from - CREATE_SPREAD
-            ):
-                return page.tasks, None
-            if query.keeps(task) and not page.add(task):
-                return page.tasks, page.tasks[-1].id
-        if not more:
-            return page.tasks, None
-        after = found[-1].id
-    return page.tasks, after
+def _resolutions(given: list[str] | None) -> frozenset[str] | None:
+    values = [value.lower() for value in _values("resolutions", given or [], MAX_VALUES)]
+    if not values:
+        return None
+    known = sorted({r for spec in MODELS.values() for r in spec.resolutions}, key=_pixels)
+    for value in values:
+        if value not in known:
+            raise InvalidRequestError(
+                f"resolutions: {value!r} is not a resolution; allowed: {', '.join(known)}.",
+                param="resolutions",
+            )
+    return frozenset(values)
 
 
-class _Page:
-    """The tasks of one answer: up to limit of them, and once one is in, no more than
-    max_bytes of their data."""
-
-    def __init__(self, limit: int, max_bytes: int) -> None:
-        self.limit = limit
-        self.max_bytes = max_bytes
-        self.tasks: list[VideoTask] = []
-        self.size = 0
-
-    def add(self, task: VideoTask) -> bool:
-        """False, leaving the task out, when the page is full."""
-        size = task.request.approx_bytes()
-        if len(self.tasks) == self.limit or (self.tasks and self.size + size > self.max_bytes):
-            return False
-        self.tasks.append(task)
-        self.size += size
-        return True
+def _pixels(resolution: str) -> int:
+    digits = resolution.rstrip("pP")
+    return int(digits) if digits.isdigit() else 0
 
 
-def _moment(text: str | None, param: str) -> float | None:
-    """ISO-8601 (UTC unless it says otherwise) or unix seconds, as seconds in 0..MAX_TIME."""
-    if not text:
+def _integer(param: str, text: str | None, *, low: int, high: int, default: int) -> int:
+    if text is None:
+        return default
+    stripped = text.strip()
+    if not (stripped.isdigit() and len(stripped) <= 9 and low <= int(stripped) <= high):
+        raise InvalidRequestError(
+            f"{param} must be an integer from {low} to {high}; got {text[:32]!r}.", param=param
+        )
+    return int(stripped)
+
+
+def _moment(param: str, text: str | None) -> float | None:
+    """RFC 3339 (UTC unless it says otherwise) or unix seconds, as seconds in 0..MAX_TIME."""
+    if text is None:
         return None
     try:
         seconds = float(text) if _NUMBER.match(text) else _iso_seconds(text)
     except (ValueError, OverflowError):
         raise InvalidRequestError(
-            f"{param} must be an ISO-8601 time (e.g. 2026-01-01T15:41:31Z) or unix seconds.",
+            f"{param} must be an RFC 3339 time (e.g. 2026-01-01T15:41:31Z) or unix seconds; "
+            f"got {text[:64]!r}.",
             param=param,
         ) from None
     return min(max(seconds, 0.0), MAX_TIME)
@@ -156,13 +249,3 @@ def _iso_seconds(text: str) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
-
-
-def _first_id_at(prefix: str, ms: int) -> str:
-    """The smallest id new_id() makes in millisecond ms: 10 characters of time, then 16
-    random ones."""
-    chars = []
-    for _ in range(10):
-        chars.append(_CROCKFORD[ms & 31])
-        ms >>= 5
-    return prefix + "".join(reversed(chars)) + "0" * 16

@@ -1,5 +1,6 @@
 """Tasks into Vidu's documents: the create answer, the status document (/creations) and
-the list entries, in Vidu's state words."""
+the list entries, in Vidu's state words; and the seed platform's query document (/task/{id}
+/creations, singular), whose status words its create answers carry too."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vidugate.api.links import content_links
+from vidugate.api.unified.render import platform_status, status_changed_at
 from vidugate.domain.models import Mode
 from vidugate.domain.tasks import TaskStatus, VideoTask
+from vidugate.errors import InvalidRequestError
 from vidugate.services.container import Services
+from vidugate.settings import ViduDialect
 
+DIALECT_HEADER = "X-Vidugate-Vidu-Dialect"
 # Vidu's states: created -> queueing -> processing -> success | failed. A queued task is
 # "created" in the create answer (as Vidu's own create answer says) and "queueing" after.
 STATES = {
@@ -54,12 +59,35 @@ def iso(timestamp: float) -> str:
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def create_answer(task: VideoTask, images: list[str]) -> dict[str, Any]:
+def platform_dialect(forced: str | None, authorization: str | None, setting: ViduDialect) -> bool:
+    """Whether created_at takes the seed platform's form (unix seconds) rather than Vidu's
+    (an ISO string): a typed client of either breaks on the other's. Vidu's clients send
+    Authorization: Token, the platform's Bearer; the header (forced), then the setting,
+    can say otherwise."""
+    if forced is not None:
+        chosen = forced.strip().lower()
+        if chosen not in (ViduDialect.VIDU, ViduDialect.PLATFORM):
+            raise InvalidRequestError(
+                f"{DIALECT_HEADER} must be vidu (created_at as an ISO string) or platform "
+                "(unix seconds).",
+                param=DIALECT_HEADER,
+            )
+        return chosen == ViduDialect.PLATFORM
+    if setting is not ViduDialect.AUTO:
+        return setting is ViduDialect.PLATFORM
+    scheme = (authorization or "").partition(" ")[0]
+    return scheme.lower() != "token"
+
+
+def create_answer(task: VideoTask, images: list[str], *, platform: bool) -> dict[str, Any]:
+    """Vidu's create answer, with the platform's status beside Vidu's state so clients of
+    either read it; created_at in the one form the caller's client parses."""
     request = task.request
     state = "created" if task.status is TaskStatus.QUEUED else state_of(task)
     body: dict[str, Any] = {
         "task_id": task.id,
         "state": state,
+        "status": platform_status(task),
         "model": request.model,
         "prompt": request.prompt,
     }
@@ -77,7 +105,7 @@ def create_answer(task: VideoTask, images: list[str]) -> dict[str, Any]:
             "off_peak": request.off_peak,
             "watermark": request.watermark,
             "credits": CREDITS,
-            "created_at": iso(task.created_at),
+            "created_at": int(task.created_at) if platform else iso(task.created_at),
         }
     )
     if request.mode in _RATIO_MODES:
@@ -115,6 +143,16 @@ def status_document(task: VideoTask, services: Services, base: str) -> dict[str,
         "off_peak": request.off_peak,
         "creations": creations,
     }
+
+
+def platform_document(task: VideoTask, services: Services, base: str) -> dict[str, Any]:
+    """GET /task/{id}/creations (singular): the seed platform's query answer."""
+    body: dict[str, Any] = {"id": task.id, "status": platform_status(task)}
+    links = content_links(task, services, base)
+    if links is not None:
+        body["video_url"] = links.video
+    body["status_update_time"] = int(status_changed_at(task))
+    return body
 
 
 def list_entry(task: VideoTask, services: Services, base: str) -> dict[str, Any]:

@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Request
 from starlette.responses import JSONResponse, Response
 
 from vidugate.api.deps import ApiKeyDep, ServicesDep
 from vidugate.api.links import base_url
 from vidugate.api.responses import vidu_errors
+from vidugate.api.unified.schemas import PlatformTaskStatus
 from vidugate.api.vidu import listing
 from vidugate.api.vidu.body import read_json, read_new_video, validated
-from vidugate.api.vidu.render import create_answer, list_entry, state_of, status_document
+from vidugate.api.vidu.render import (
+    DIALECT_HEADER,
+    create_answer,
+    list_entry,
+    platform_dialect,
+    platform_document,
+    state_of,
+    status_document,
+)
 from vidugate.api.vidu.schemas import (
     ViduCancelBody,
     ViduCreateAnswer,
@@ -46,9 +55,30 @@ IdempotencyKey = Annotated[
 CANCEL_BODY_LIMIT = 64 * 1024
 
 
+DialectHeader = Annotated[
+    str | None,
+    Header(
+        alias=DIALECT_HEADER.lower(),
+        description="created_at in the answer: vidu (an ISO string) or platform (unix "
+        "seconds). Without it: vidu for Authorization: Token, platform for Bearer "
+        "(VIDUGATE_VIDU_DIALECT can fix one for everyone).",
+        json_schema_extra={"enum": ["vidu", "platform"]},
+    ),
+]
+
+
 async def _create(
-    mode: Mode, request: Request, key: ApiKey, services: Services, idempotency_key: str | None
+    mode: Mode,
+    request: Request,
+    key: ApiKey,
+    services: Services,
+    idempotency_key: str | None,
+    dialect: str | None,
 ) -> Response:
+    # Read before anything is made: a bad header must not leave a task behind its 400.
+    platform = platform_dialect(
+        dialect, request.headers.get("authorization"), services.settings.vidu_dialect
+    )
     new, images = await read_new_video(
         request,
         mode,
@@ -56,35 +86,51 @@ async def _create(
         idempotency_key=idempotency_key,
     )
     task = await services.videos.create(key, new)
-    return JSONResponse(create_answer(task, images))
+    return JSONResponse(create_answer(task, images, platform=platform))
 
 
 @router.post("/text2video", operation_id="vidu_text2video", **_CREATE)
 async def text2video(
-    request: Request, key: ApiKeyDep, services: ServicesDep, idempotency_key: IdempotencyKey = None
+    request: Request,
+    key: ApiKeyDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+    dialect: DialectHeader = None,
 ) -> Response:
-    return await _create(Mode.TEXT, request, key, services, idempotency_key)
+    return await _create(Mode.TEXT, request, key, services, idempotency_key, dialect)
 
 
 @router.post("/img2video", operation_id="vidu_img2video", **_CREATE)
 async def img2video(
-    request: Request, key: ApiKeyDep, services: ServicesDep, idempotency_key: IdempotencyKey = None
+    request: Request,
+    key: ApiKeyDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+    dialect: DialectHeader = None,
 ) -> Response:
-    return await _create(Mode.IMAGE, request, key, services, idempotency_key)
+    return await _create(Mode.IMAGE, request, key, services, idempotency_key, dialect)
 
 
 @router.post("/start-end2video", operation_id="vidu_start_end2video", **_CREATE)
 async def start_end2video(
-    request: Request, key: ApiKeyDep, services: ServicesDep, idempotency_key: IdempotencyKey = None
+    request: Request,
+    key: ApiKeyDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+    dialect: DialectHeader = None,
 ) -> Response:
-    return await _create(Mode.START_END, request, key, services, idempotency_key)
+    return await _create(Mode.START_END, request, key, services, idempotency_key, dialect)
 
 
 @router.post("/reference2video", operation_id="vidu_reference2video", **_CREATE)
 async def reference2video(
-    request: Request, key: ApiKeyDep, services: ServicesDep, idempotency_key: IdempotencyKey = None
+    request: Request,
+    key: ApiKeyDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+    dialect: DialectHeader = None,
 ) -> Response:
-    return await _create(Mode.REFERENCE, request, key, services, idempotency_key)
+    return await _create(Mode.REFERENCE, request, key, services, idempotency_key, dialect)
 
 
 @router.get(
@@ -98,6 +144,20 @@ async def get_creations(
 ) -> Response:
     task = await services.videos.get(key, task_id)
     return JSONResponse(status_document(task, services, base_url(request, services)))
+
+
+@router.get(
+    "/task/{task_id}/creations",
+    operation_id="platform_get_task",
+    response_model=PlatformTaskStatus,
+    responses=vidu_errors(401, 404),
+)
+async def get_task(
+    task_id: str, request: Request, key: ApiKeyDep, services: ServicesDep
+) -> Response:
+    """The seed platform's query (task, singular): its status words and video_url."""
+    task = await services.videos.get(key, task_id)
+    return JSONResponse(platform_document(task, services, base_url(request, services)))
 
 
 @router.post(
@@ -140,21 +200,20 @@ async def list_tasks(
     request: Request,
     key: ApiKeyDep,
     services: ServicesDep,
-    state: Annotated[str | None, Query(max_length=32)] = None,
-    created_at_from: Annotated[str | None, Query(max_length=64)] = None,
-    created_at_to: Annotated[str | None, Query(max_length=64)] = None,
-    task_ids: Annotated[list[str] | None, Query(max_length=listing.MAX_TASK_IDS)] = None,
-    page_size: Annotated[int, Query(alias="pager.page_size", ge=1, le=100)] = 20,
-    page_token: Annotated[str | None, Query(alias="pager.page_token", max_length=64)] = None,
+    query: Annotated[listing.ListQuery, Depends(listing.list_query)],
 ) -> Response:
-    query = listing.parse_query(state, created_at_from, created_at_to, task_ids)
-    tasks, next_token = await listing.find(
-        services.videos, key, query, after=page_token or None, limit=page_size
+    tasks, more = await services.videos.list(
+        key,
+        after=query.after,
+        limit=query.limit,
+        newest_first=True,
+        where=query.where,
+        offset=query.offset,
     )
     base = base_url(request, services)
     return JSONResponse(
         {
             "tasks": [list_entry(task, services, base) for task in tasks],
-            "next_page_token": next_token or "",
+            "next_page_token": tasks[-1].id if more and tasks else "",
         }
     )

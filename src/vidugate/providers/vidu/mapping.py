@@ -8,6 +8,7 @@ from typing import Any
 
 from vidugate.domain.models import Mode
 from vidugate.domain.request import VideoRequest
+from vidugate.domain.subjects import by_subject
 from vidugate.errors import (
     ProviderError,
     UpstreamAuthError,
@@ -68,7 +69,14 @@ def create_body(
         "watermark": request.watermark,
         "payload": marker(task_id),
     }
-    if images:
+    if request.subjects:
+        # Vidu's subject form: each subject with its own images, the voice only when given.
+        body["subjects"] = [
+            {"id": subject.id, "images": own}
+            | ({"voice_id": subject.voice_id} if subject.voice_id else {})
+            for subject, own in by_subject(request.subjects, images)
+        ]
+    elif images:
         body["images"] = images
     if request.mode in TAKES_ASPECT_RATIO:
         body["aspect_ratio"] = request.aspect_ratio
@@ -78,6 +86,7 @@ def create_body(
         "wm_url": request.wm_url if request.watermark else None,
         "meta_data": request.meta_data,
         "callback_url": callback_url,
+        "style": request.style if request.mode is Mode.TEXT else None,
     }
     body.update({key: value for key, value in optional.items() if value is not None})
     # Fields that change nothing for the model are not sent: Vidu refuses some of them

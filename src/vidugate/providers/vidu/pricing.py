@@ -6,9 +6,11 @@ Vidu's credit table as republished by 302.ai (2026), "Points" per second for vid
 (14 / 30 / 32 at 540p / 720p / 1080p, off-peak half) and "Credits" per second for the q2
 models (start-end: viduq2-turbo 1 / 2, viduq2-pro 2 / 4 at 720p / 1080p; viduq2 text: 8
 points plus 2 per second at 540p). Ten points make one credit in those copies (viduq1's
-5 s 1080p is 80 points and 8 credits). Cells those copies leave out take the next known
-price up (an over-estimate, never an under-estimate). `is_rec` adds 10 credits
-(vidu-upstream.md, "Limits"); off-peak halves the price.
+5 s 1080p is 80 points and 8 credits). vidu2.0 is priced per clip there, not per second
+(start-end: 4 s 360p 2, 720p 4, 1080p 10; 8 s 720p 10). Cells those copies leave out take
+the next known price up (an over-estimate, never an under-estimate): viduq1-classic is
+priced as viduq1, vidu2.0's other endpoints as its start-end videos. `is_rec` adds 10
+credits (vidu-upstream.md, "Limits"); off-peak halves the price.
 
 A price here is an estimate: Vidu's answer is what counts. The create answer's `credits`
 (what Vidu charged) corrects the account's balance, a CreditInsufficient re-reads it, and
@@ -29,9 +31,19 @@ OFF_PEAK_FACTOR = 0.5
 class Rate:
     per_second: float
     base: float = 0.0
+    # Per-clip prices by duration, where a model is priced so (vidu2.0): they win.
+    clips: tuple[tuple[int, float], ...] = ()
 
     def for_seconds(self, seconds: int) -> float:
+        for duration, price in self.clips:
+            if duration == seconds:
+                return price
         return self.base + self.per_second * seconds
+
+
+def _clips(*prices: tuple[int, float]) -> Rate:
+    """A per-clip price; a duration the copies leave out costs the dearest clip's rate."""
+    return Rate(per_second=max(price / seconds for seconds, price in prices), clips=prices)
 
 
 _Q3_PRO = {"540p": Rate(1.4), "720p": Rate(3.0), "1080p": Rate(3.2)}
@@ -46,6 +58,12 @@ PRICES: dict[str, dict[str, Rate]] = {
     "viduq2-turbo": {"540p": Rate(1.0), "720p": Rate(1.0), "1080p": Rate(2.0)},
     "viduq2": {"540p": Rate(0.2, base=0.8), "720p": Rate(2.0), "1080p": Rate(4.0)},
     "viduq1": {"1080p": Rate(1.6)},  # 8 credits for its only clip, 5 s
+    "viduq1-classic": {"1080p": Rate(1.6)},  # estimate: viduq1's price
+    "vidu2.0": {
+        "360p": _clips((4, 2.0)),
+        "720p": _clips((4, 4.0), (8, 10.0)),
+        "1080p": _clips((4, 10.0)),
+    },
 }
 
 
