@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "vidugate"
 
 # package -> vidugate packages it must not import
 FORBIDDEN = {
-    "domain": {"api", "services", "store", "providers", "media", "workers", "cli", "storage"},
+    "domain": {"api", "services", "store", "providers", "media", "workers", "cli", "files"},
     "store": {"api", "services", "providers", "workers", "cli", "media"},
     "providers": {"api", "services", "store", "workers", "cli"},
     "media": {"api", "services", "store", "providers", "workers", "cli", "domain"},

@@ -1,5 +1,5 @@
 """The sweeper's purge of finished task rows on a real database (both backends: run with
-VIDUGATE_TEST_BACKEND=postgres too) and real storage: what it removes, what it must leave,
+VIDUGATE_TEST_BACKEND=postgres too) and real files: what it removes, what it must leave,
 and how much one sweep does. Time is an input: rows get old timestamps, `now` is passed."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from test_task_repository import a_task
 
 from dblib import fresh_database_url
 from vidugate.domain.tasks import TaskStatus, VideoTask
+from vidugate.files.local import LocalFileStore
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.lifecycle import input_prefix, result_prefix
-from vidugate.storage.local import LocalStorage
 from vidugate.store.db import open_database
 from vidugate.store.tasks import URGENT, TaskRepository
 from vidugate.workers.sweeper import purge_finished
@@ -31,7 +31,7 @@ RETENTION = 30 * DAY
 @dataclass
 class World:
     tasks: CachedTasks
-    storage: LocalStorage
+    files: LocalFileStore
     media: Path
 
 
@@ -39,7 +39,9 @@ class World:
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     async with open_database(fresh_database_url(tmp_path)) as database:
         media = tmp_path / "media"
-        yield World(CachedTasks(TaskRepository(database), shared=True), LocalStorage(media), media)
+        yield World(
+            CachedTasks(TaskRepository(database), shared=True), LocalFileStore(media), media
+        )
 
 
 async def _task(world: World, *, finished_days_ago: float | None, **values: object) -> VideoTask:
@@ -74,7 +76,7 @@ async def test_an_old_finished_row_is_purged_with_its_files(world: World) -> Non
     running = await _task(world, finished_days_ago=None)
     # A stopped task whose clean-up step has not run yet: a worker still needs the row.
     pending = await _task(world, finished_days_ago=60, next_poll_at=URGENT)
-    purged = await purge_finished(world.tasks, world.storage, now=time.time(), retention=RETENTION)
+    purged = await purge_finished(world.tasks, world.files, now=time.time(), retention=RETENTION)
     assert purged == 2
     for gone in (old, failed):
         assert await world.tasks.repo.get(gone.id) is None
@@ -97,7 +99,7 @@ async def test_its_idempotency_key_goes_with_the_row(world: World) -> None:
         },
     )
     assert await world.tasks.repo.find_idempotent(task.key_id, "order-42") is not None
-    await purge_finished(world.tasks, world.storage, now=time.time(), retention=RETENTION)
+    await purge_finished(world.tasks, world.files, now=time.time(), retention=RETENTION)
     assert await world.tasks.repo.find_idempotent(task.key_id, "order-42") is None
     await world.tasks.repo.insert(a_task(), idempotency_key="order-42", request_hash="h")
 
@@ -106,16 +108,16 @@ async def test_one_sweep_purges_a_bounded_batch_oldest_first(world: World) -> No
     tasks = [await _task(world, finished_days_ago=31 + i) for i in range(5)]
     now = time.time()
     assert (
-        await purge_finished(world.tasks, world.storage, now=now, retention=RETENTION, limit=2) == 2
+        await purge_finished(world.tasks, world.files, now=now, retention=RETENTION, limit=2) == 2
     )
     left = {t.id for t in tasks if await world.tasks.repo.get(t.id) is not None}
     assert left == {t.id for t in tasks[:3]}  # the two finished longest ago went first
     assert (
-        await purge_finished(world.tasks, world.storage, now=now, retention=RETENTION, limit=2) == 2
+        await purge_finished(world.tasks, world.files, now=now, retention=RETENTION, limit=2) == 2
     )
     assert (
-        await purge_finished(world.tasks, world.storage, now=now, retention=RETENTION, limit=2) == 1
+        await purge_finished(world.tasks, world.files, now=now, retention=RETENTION, limit=2) == 1
     )
     assert (
-        await purge_finished(world.tasks, world.storage, now=now, retention=RETENTION, limit=2) == 0
+        await purge_finished(world.tasks, world.files, now=now, retention=RETENTION, limit=2) == 0
     )

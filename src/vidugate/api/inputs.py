@@ -25,9 +25,9 @@ async def download_input_image(
 ) -> Response:
     services.signer.verify(task_id, f"input{index}", expires, signature)
     task = await services.videos.get_linked(task_id)
-    image = await locate_input(services.storage, task, index)
+    image = await locate_input(services.files, task, index)
     return stream_file(
-        services.storage,
+        services.files,
         image.key,
         size=image.size,
         media_type=image.media_type,

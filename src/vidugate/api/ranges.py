@@ -9,7 +9,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from vidugate.errors import GoneError
-from vidugate.storage.base import Storage
+from vidugate.files.base import FileStore
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -37,7 +37,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 def stream_file(
-    storage: Storage,
+    files: FileStore,
     key: str,
     *,
     size: int,
@@ -61,7 +61,7 @@ def stream_file(
         (start, end), status = wanted, 206
         headers["content-range"] = f"bytes {start}-{end}/{size}"
     headers["content-length"] = str(end - start + 1)
-    body = storage.read_range(key, start, end)
+    body = files.read_range(key, start, end)
     return _OpenedFirst(
         body, status_code=status, media_type=media_type, headers=headers, filename=filename
     )

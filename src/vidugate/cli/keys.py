@@ -23,8 +23,8 @@ T = TypeVar("T")
 
 
 def _with_keys(action: Callable[[KeyService], Awaitable[T]]) -> T:
+    from vidugate.files.private import use_private_umask
     from vidugate.services.keys import KeyService
-    from vidugate.storage.private import use_private_umask
     from vidugate.store.keys import KeyRepository
 
     settings = settings_or_exit()

@@ -35,8 +35,8 @@ async def _first_key(database: Database) -> str | None:
 
 
 def open_data(settings: Settings) -> None:
-    """Make the data dir private (storage/private.py) before anything is created in it."""
-    from vidugate.storage.private import make_private, use_private_umask
+    """Make the data dir private (files/private.py) before anything is created in it."""
+    from vidugate.files.private import make_private, use_private_umask
     from vidugate.store.db import sqlite_file
 
     use_private_umask()
@@ -173,7 +173,7 @@ def migrate_command() -> None:
     """Bring the database schema up to date (serve does this at start, too)."""
     from rich.console import Console
 
-    from vidugate.storage.private import use_private_umask
+    from vidugate.files.private import use_private_umask
 
     settings = settings_or_exit()
     use_private_umask()  # a SQLite database made here is private too

@@ -53,8 +53,8 @@ class VideoTask:
     created_at: float
     updated_at: float
     deadline_at: float
-    images: tuple[str, ...] = ()  # storage keys of the input images, in order
-    watermark_key: str | None = None  # storage key of wm_url's image
+    images: tuple[str, ...] = ()  # file-store keys of the input images, in order
+    watermark_key: str | None = None  # file-store key of wm_url's image
     started_at: float | None = None
     completed_at: float | None = None
     expires_at: float | None = None

@@ -7,6 +7,8 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+from vidugate.files.base import FileStore
+from vidugate.files.local import LocalFileStore
 from vidugate.net.fetch import FetchPolicy, UrlFetcher
 from vidugate.providers.base import Provider
 from vidugate.providers.registry import build_providers
@@ -18,8 +20,6 @@ from vidugate.services.lifecycle import LifecycleConfig, TaskLifecycle
 from vidugate.services.signing import UrlSigner
 from vidugate.services.videos import CreateConfig, VideoService
 from vidugate.settings import Role, Settings
-from vidugate.storage.base import Storage
-from vidugate.storage.local import LocalStorage
 from vidugate.store.accounts import AccountRepository
 from vidugate.store.db import Database, open_database
 from vidugate.store.keys import KeyRepository
@@ -33,7 +33,7 @@ from vidugate.workers.sweeper import Sweeper
 class Services:
     settings: Settings
     database: Database
-    storage: Storage
+    files: FileStore
     tasks: CachedTasks
     keys: KeyService
     videos: VideoService
@@ -48,7 +48,7 @@ class Services:
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterator[Services]:
     settings.work_dir.mkdir(parents=True, exist_ok=True)
-    storage = LocalStorage(settings.media_dir)
+    files = LocalFileStore(settings.media_dir)
     fetch_policy = FetchPolicy(
         allow_private=settings.fetch_allow_private,
         allow_networks=tuple(settings.fetch_allow_networks),
@@ -75,7 +75,7 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
         lifecycle = TaskLifecycle(
             tasks,
             providers,
-            storage,
+            files,
             LifecycleConfig(
                 retention_seconds=settings.retention_seconds,
                 work_dir=settings.work_dir,
@@ -94,7 +94,7 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
             )
             sweeper = Sweeper(
                 tasks,
-                storage,
+                files,
                 NonceRepository(database),
                 row_retention=settings.task_row_retention_seconds,
             )
@@ -103,14 +103,14 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
         videos = VideoService(
             tasks,
             ImageIngest(
-                storage,
+                files,
                 fetcher,
                 settings.work_dir,
                 max_bytes=settings.max_image_bytes,
                 pool=decode_pool,
                 fetch_budget=settings.max_fetch_bytes_per_request,
             ),
-            storage,
+            files,
             CreateConfig(
                 provider=settings.provider,
                 deadline_seconds=settings.task_deadline_seconds,
@@ -122,7 +122,7 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
         services = Services(
             settings=settings,
             database=database,
-            storage=storage,
+            files=files,
             tasks=tasks,
             keys=KeyService(KeyRepository(database), cache_seconds=settings.key_cache_seconds),
             videos=videos,

@@ -8,8 +8,8 @@ from enum import StrEnum
 
 from vidugate.domain.tasks import TaskStatus, VideoTask
 from vidugate.errors import ConflictError, GoneError, InvalidRequestError, NotFoundError
+from vidugate.files.base import FileStore
 from vidugate.media.image import sniff_image_kind
-from vidugate.storage.base import Storage
 
 
 class Variant(StrEnum):
@@ -51,7 +51,7 @@ class StoredContent:
     filename: str
 
 
-async def locate(storage: Storage, task: VideoTask, variant: Variant) -> StoredContent:
+async def locate(files: FileStore, task: VideoTask, variant: Variant) -> StoredContent:
     if task.status is not TaskStatus.COMPLETED:
         if task.status.terminal:
             raise ConflictError(
@@ -73,7 +73,7 @@ async def locate(storage: Storage, task: VideoTask, variant: Variant) -> StoredC
         Variant.ORIGINAL: task.video_key if task.watermarked_key else None,
         Variant.SPRITESHEET: task.spritesheet_key,
     }[variant]
-    size = await storage.size(key) if key else None
+    size = await files.size(key) if key else None
     if key is None or size is None:
         if variant is Variant.SPRITESHEET and key is None:
             raise NotFoundError(
@@ -92,15 +92,15 @@ async def locate(storage: Storage, task: VideoTask, variant: Variant) -> StoredC
     )
 
 
-async def locate_input(storage: Storage, task: VideoTask, index: int) -> StoredContent:
+async def locate_input(files: FileStore, task: VideoTask, index: int) -> StoredContent:
     """One of a task's input images (for an upstream fetching it by a signed link)."""
     if not 0 <= index < len(task.images) or task.status.terminal:
         raise NotFoundError(f"Video {task.id} has no input image {index} to serve.")
     key = task.images[index]
-    size = await storage.size(key)
+    size = await files.size(key)
     if size is None:
         raise NotFoundError(f"Video {task.id} has no input image {index} to serve.")
-    head = b"".join([chunk async for chunk in storage.read_range(key, 0, 31)])
+    head = b"".join([chunk async for chunk in files.read_range(key, 0, 31)])
     kind = sniff_image_kind(head)
     media_type = f"image/{kind.value}" if kind else "application/octet-stream"
     return StoredContent(key=key, size=size, media_type=media_type, filename=f"input{index}")

@@ -1,5 +1,5 @@
 """Input images in: an uploaded file, base64, a data URI or an http(s) URL, each checked by
-its bytes, scaled down to what frames need, and kept in storage for the provider.
+its bytes, scaled down to what frames need, and kept in the file store for the provider.
 
 Decoding runs in a thread pool of its own (so it never takes the threads that file reads
 and downloads use), one decode at a time per API key: one key's uploads queue behind each
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from vidugate.errors import InvalidRequestError, PayloadTooLargeError
+from vidugate.files.base import FileStore
 from vidugate.media.image import (
     ImageInfo,
     PreparedImage,
@@ -29,7 +30,6 @@ from vidugate.media.image import (
     prepare_image,
 )
 from vidugate.net.fetch import FetchBudget, UrlFetcher
-from vidugate.storage.base import Storage
 
 _COPY_CHUNK = 1024 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from glibc's malloc.h
@@ -129,7 +129,7 @@ class DecodePool:
 class ImageIngest:
     def __init__(
         self,
-        storage: Storage,
+        files: FileStore,
         fetcher: UrlFetcher,
         work_dir: Path,
         *,
@@ -137,7 +137,7 @@ class ImageIngest:
         pool: DecodePool,
         fetch_budget: int,
     ) -> None:
-        self.storage = storage
+        self.files = files
         self.fetcher = fetcher
         self.work_dir = work_dir / "incoming"
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -165,7 +165,7 @@ class ImageIngest:
             prepared: PreparedImage = await self.pool.run(
                 owner, lambda: prepare_image(scratch, reduced, param=param), abandoned=remove
             )
-            await self.storage.put_file(key, prepared.path)
+            await self.files.put_file(key, prepared.path)
         finally:
             remove()
         return StoredImage(key=key, info=prepared.info)

@@ -26,8 +26,8 @@ __all__ = [
     "input_prefix",
     "result_prefix",
 ]
+from vidugate.files.base import FileStore
 from vidugate.services.submission import Submitter
-from vidugate.storage.base import Storage
 
 log = logging.getLogger("vidugate.lifecycle")
 
@@ -68,17 +68,17 @@ class TaskLifecycle:
         self,
         tasks: CachedTasks,
         providers: dict[str, Provider],
-        storage: Storage,
+        files: FileStore,
         config: LifecycleConfig,
     ) -> None:
         self.tasks = tasks
         self.providers = providers
-        self.storage = storage
+        self.files = files
         self.config = config
         self.submitter = Submitter(tasks)
         self.results = ResultKeeper(
             tasks,
-            storage,
+            files,
             config.work_dir,
             config.retention_seconds,
             spritesheet_threads=config.spritesheet_threads,
@@ -90,9 +90,9 @@ class TaskLifecycle:
         # A finished task's inputs are deleted (see _drop_inputs_once_final); what is left
         # to do with it (take back its upstream job) needs none.
         if inputs and not task.status.terminal:
-            images = tuple([await self.storage.materialize(key) for key in task.images])
+            images = tuple([await self.files.materialize(key) for key in task.images])
             if task.watermark_key:
-                watermark = await self.storage.materialize(task.watermark_key)
+                watermark = await self.files.materialize(task.watermark_key)
         return ProviderJob(
             task_id=task.id,
             request=task.request,
@@ -120,7 +120,7 @@ class TaskLifecycle:
             return
         current = await self.tasks.repo.get(task.id)
         if current is None or current.status.terminal:
-            await self.storage.delete_prefix(input_prefix(task.id))
+            await self.files.delete_prefix(input_prefix(task.id))
 
     async def _step(self, task: VideoTask, owner: str) -> Next:
         provider = self.providers[task.provider]
@@ -262,4 +262,4 @@ class TaskLifecycle:
                 if not outcome.cancelled:
                     log.info("task.cancel_too_late task_id=%s", task.id)
         if task.status is not TaskStatus.COMPLETED or task.deleted_at is not None:
-            await self.storage.delete_prefix(result_prefix(task.id))
+            await self.files.delete_prefix(result_prefix(task.id))

@@ -1,4 +1,4 @@
-"""Keeping a finished task's files: copied from the provider into storage before the
+"""Keeping a finished task's files: copied from the provider into the file store before the
 upstream's links expire, retried with back-off, and failing the task with a clear error
 (rather than completing it without a file) when the copy keeps failing. The spritesheet
 is made here, once, from the video as stored, whichever provider made it."""
@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 from vidugate.domain.tasks import TaskStatus, VideoTask
+from vidugate.files.base import FileStore
 from vidugate.media.probe import probe_video
 from vidugate.media.spritesheet import SpritesheetError, make_spritesheet
 from vidugate.providers.base import Provider, ProviderJob, ResultFiles
 from vidugate.services.cached_tasks import CachedTasks
-from vidugate.storage.base import Storage
 
 log = logging.getLogger("vidugate.lifecycle")
 
@@ -30,14 +30,14 @@ class ResultKeeper:
     def __init__(
         self,
         tasks: CachedTasks,
-        storage: Storage,
+        files: FileStore,
         work_dir: Path,
         retention_seconds: int,
         *,
         spritesheet_threads: int = 1,
     ) -> None:
         self.tasks = tasks
-        self.storage = storage
+        self.files = files
         self.work_dir = work_dir / "results"
         self.retention_seconds = retention_seconds
         # Sheets are made in threads (a Vidu result's must not stall the event loop); this
@@ -86,7 +86,7 @@ class ResultKeeper:
             )
         if updated is None:
             # Cancelled, deleted or finished by another worker meanwhile: this copy is no one's.
-            await self.storage.delete_prefix(prefix)
+            await self.files.delete_prefix(prefix)
             current = await self.tasks.get(task.id)
             if current is None or (
                 current.status.terminal
@@ -96,7 +96,7 @@ class ResultKeeper:
                 # after the stop removed it, and no clean-up step comes after this one (its
                 # "never again" hand-back outranks the stop's poke): remove it here, by the
                 # clean-up step's own rule.
-                await self.storage.delete_prefix(result_prefix(task.id))
+                await self.files.delete_prefix(result_prefix(task.id))
             return
         log.info("task.completed task_id=%s", task.id)
 
@@ -129,14 +129,14 @@ class ResultKeeper:
             "watermarked_key": None,
             "spritesheet_key": None,
         }
-        await self.storage.put_file(f"{prefix}/video.mp4", files.video)
+        await self.files.put_file(f"{prefix}/video.mp4", files.video)
         if files.thumbnail is not None:
             keys["thumbnail_key"] = f"{prefix}/thumbnail.jpg"
-            await self.storage.put_file(f"{prefix}/thumbnail.jpg", files.thumbnail)
+            await self.files.put_file(f"{prefix}/thumbnail.jpg", files.thumbnail)
         if files.watermarked is not None:
             keys["watermarked_key"] = f"{prefix}/watermarked.mp4"
-            await self.storage.put_file(f"{prefix}/watermarked.mp4", files.watermarked)
+            await self.files.put_file(f"{prefix}/watermarked.mp4", files.watermarked)
         if spritesheet is not None:
             keys["spritesheet_key"] = f"{prefix}/spritesheet.jpg"
-            await self.storage.put_file(f"{prefix}/spritesheet.jpg", spritesheet)
+            await self.files.put_file(f"{prefix}/spritesheet.jpg", spritesheet)
         return keys

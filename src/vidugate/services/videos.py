@@ -22,10 +22,10 @@ from vidugate.domain.request import (
 )
 from vidugate.domain.tasks import ACTIVE, Surface, TaskStatus, VideoTask, is_task_id, new_id
 from vidugate.errors import ConflictError, InvalidRequestError, NotFoundError
+from vidugate.files.base import FileStore
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.images import ImageIngest, ImageSource, RequestImages, StoredImage
 from vidugate.services.lifecycle import input_prefix, result_prefix
-from vidugate.storage.base import Storage
 from vidugate.store.tasks import URGENT, DuplicateIdempotencyKeyError
 
 log = logging.getLogger("vidugate.videos")
@@ -61,7 +61,7 @@ class VideoService:
         self,
         tasks: CachedTasks,
         ingest: ImageIngest,
-        storage: Storage,
+        files: FileStore,
         config: CreateConfig,
         wake_worker: Callable[[], None],
         *,
@@ -69,7 +69,7 @@ class VideoService:
     ) -> None:
         self.tasks = tasks
         self.ingest = ingest
-        self.storage = storage
+        self.files = files
         self.config = config
         self.wake_worker = wake_worker
         self.page_bytes = page_bytes
@@ -107,13 +107,13 @@ class VideoService:
                 )
             except DuplicateIdempotencyKeyError:
                 # Two requests with one key raced; the first one's task is the answer.
-                await self.storage.delete_prefix(input_prefix(task_id))
+                await self.files.delete_prefix(input_prefix(task_id))
                 earlier = await self._idempotent(key, new.idempotency_key or "", fingerprint)
                 if earlier is None:
                     raise
                 return earlier
         except BaseException:
-            await self.storage.delete_prefix(input_prefix(task_id))
+            await self.files.delete_prefix(input_prefix(task_id))
             raise
         self.tasks.remember(task)
         self.wake_worker()
@@ -251,8 +251,8 @@ class VideoService:
         stopped = await self._stop(task, deleted=True)
         if stopped is None:
             await self.tasks.update(task.id, values={"deleted_at": time.time()})
-        await self.storage.delete_prefix(result_prefix(task.id))
-        await self.storage.delete_prefix(input_prefix(task.id))
+        await self.files.delete_prefix(result_prefix(task.id))
+        await self.files.delete_prefix(input_prefix(task.id))
         self.tasks.forget(task.id)
 
     async def _stop(self, task: VideoTask, *, deleted: bool) -> VideoTask | None:

@@ -11,9 +11,9 @@ import logging
 import time
 
 from vidugate.errors import DatabaseUnavailableError
+from vidugate.files.base import FileStore
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.lifecycle import input_prefix, result_prefix
-from vidugate.storage.base import Storage
 from vidugate.store.nonces import NonceRepository
 
 log = logging.getLogger("vidugate.sweeper")
@@ -22,10 +22,10 @@ BATCH = 500  # tasks per kind of clean-up per sweep
 CATCH_UP_SECONDS = 1.0  # the wait before the next sweep when a batch was full
 
 
-async def sweep_expired(tasks: CachedTasks, storage: Storage, *, now: float) -> int:
+async def sweep_expired(tasks: CachedTasks, files: FileStore, *, now: float) -> int:
     expired = await tasks.repo.expired(now, limit=BATCH)
     for task in expired:
-        await storage.delete_prefix(result_prefix(task.id))
+        await files.delete_prefix(result_prefix(task.id))
         await tasks.update(
             task.id,
             values={
@@ -41,15 +41,15 @@ async def sweep_expired(tasks: CachedTasks, storage: Storage, *, now: float) -> 
 
 
 async def purge_finished(
-    tasks: CachedTasks, storage: Storage, *, now: float, retention: float, limit: int = BATCH
+    tasks: CachedTasks, files: FileStore, *, now: float, retention: float, limit: int = BATCH
 ) -> int:
     """Delete up to `limit` rows of tasks finished more than `retention` seconds ago, their
     files first: a crash in between leaves a row to purge again, never files no row names."""
     before = now - retention
     ids = await tasks.repo.purgeable(before, limit)
     for task_id in ids:
-        await storage.delete_prefix(input_prefix(task_id))
-        await storage.delete_prefix(result_prefix(task_id))
+        await files.delete_prefix(input_prefix(task_id))
+        await files.delete_prefix(result_prefix(task_id))
     purged = await tasks.repo.purge(ids, before)
     for task_id in ids:
         tasks.forget(task_id)
@@ -62,14 +62,14 @@ class Sweeper:
     def __init__(
         self,
         tasks: CachedTasks,
-        storage: Storage,
+        files: FileStore,
         nonces: NonceRepository,
         *,
         row_retention: float,
         interval: float = 60.0,
     ) -> None:
         self.tasks = tasks
-        self.storage = storage
+        self.files = files
         self.nonces = nonces
         self.row_retention = row_retention
         self.interval = interval
@@ -86,10 +86,8 @@ class Sweeper:
 
     async def sweep(self, now: float) -> bool:
         """One sweep; True when a batch was full (more is waiting)."""
-        expired = await sweep_expired(self.tasks, self.storage, now=now)
-        purged = await purge_finished(
-            self.tasks, self.storage, now=now, retention=self.row_retention
-        )
+        expired = await sweep_expired(self.tasks, self.files, now=now)
+        purged = await purge_finished(self.tasks, self.files, now=now, retention=self.row_retention)
         await self.nonces.purge(now)
         return expired >= BATCH or purged >= BATCH
 

@@ -191,9 +191,9 @@ async def download_video_content(
     else:
         key = await authenticate(request)
         task = await services.videos.get(key, video_id)
-    content = await locate(services.storage, task, chosen)
+    content = await locate(services.files, task, chosen)
     return stream_file(
-        services.storage,
+        services.files,
         content.key,
         size=content.size,
         media_type=content.media_type,

@@ -1,4 +1,4 @@
-"""The storage interface. Keys are relative, slash-separated names ("videos/<id>/video.mp4").
+"""The file store interface. Keys are relative, slash-separated names ("videos/<id>/video.mp4").
 An S3-compatible store is one more class with these methods."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 
-class Storage(Protocol):
+class FileStore(Protocol):
     async def put_file(self, key: str, source: Path) -> int:
         """Move a finished local file under key (the source is consumed); returns its size."""
         ...

@@ -1,5 +1,5 @@
-"""Storage in a local (or shared, network-mounted) directory, private to its owner: the
-directories 0700 and the stored files 0600 (storage/private.py says why), whatever the
+"""FileStore in a local (or shared, network-mounted) directory, private to its owner: the
+directories 0700 and the stored files 0600 (files/private.py says why), whatever the
 umask of the process that embeds the gateway."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from vidugate.storage.private import DIR_MODE, FILE_MODE
+from vidugate.files.private import DIR_MODE, FILE_MODE
 
 CHUNK = 256 * 1024
 
 
-class LocalStorage:
+class LocalFileStore:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
@@ -25,7 +25,7 @@ class LocalStorage:
         # which showed up as a tenth of a busy worker's time.
         parts = key.split("/")
         if "\\" in key or "\0" in key or any(part in ("", ".", "..") for part in parts):
-            raise ValueError(f"not a storage key: {key!r}")
+            raise ValueError(f"not a file-store key: {key!r}")
         return self.root.joinpath(*parts)
 
     async def put_file(self, key: str, source: Path) -> int:
