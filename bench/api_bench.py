@@ -3,9 +3,14 @@ Starlette app on the same server settings, in the same run.
 
 Method: the server under test runs alone on core 0 (taskset), wrk runs on core 1; both
 servers are one uvicorn process with uvloop + httptools and no access log. Each figure is
-the median of --rounds wrk runs of --seconds each, after a warm-up run.
+the median of --rounds wrk runs of --seconds each, after a warm-up run. Each gateway's
+resident memory is read from /proc when it is idle after start and again after its load,
+its own process apart from its children (the sandbox's render forkserver). With
+--before SRC, the create is measured a second time on the source tree SRC (an older
+src/ of vidugate, put first on PYTHONPATH), in the same run.
 
-    uv run python bench/api_bench.py [--seconds 8] [--connections 32] [--rounds 3]
+    uv run python bench/api_bench.py [--seconds 8] [--connections 32] [--rounds 3] \
+        [--before /path/to/old/src]
 """
 
 from __future__ import annotations
@@ -26,9 +31,51 @@ from pathlib import Path
 
 import httpx
 
+from procstat import children, cpu_seconds
+
 HERE = Path(__file__).resolve().parent
 CPUS = os.cpu_count() or 1
 SERVER_CPU, LOAD_CPU = "0", "1" if CPUS > 1 else "0"
+
+
+# The goals of issue 11 (item 7).
+CREATE_SHARE_GOAL = 0.25  # JSON create req/s of the bare POST's
+CREATE_P99_GOAL_MS = 20.0
+RSS_GOAL_MB = 150.0  # the gateway process after the load, its children apart
+SETTLE_SECONDS = 3.0  # idle time before a memory reading
+
+
+@dataclass
+class Memory:
+    """Resident MB of a gateway process and of its children, idle and after its load."""
+
+    idle_mb: float = 0.0
+    idle_children_mb: float = 0.0
+    loaded_mb: float = 0.0
+    loaded_children_mb: float = 0.0
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0.0
+    found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+    return int(found.group(1)) / 1024 if found else 0.0
+
+
+def tree_rss_mb(pid: int) -> float:
+    """The RSS of pid's children and all their descendants."""
+    return sum(rss_mb(child) + tree_rss_mb(child) for child in children(pid))
+
+
+def read_memory(pid: int) -> tuple[float, float]:
+    time.sleep(SETTLE_SECONDS)
+    return rss_mb(pid), tree_rss_mb(pid)
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 @dataclass
@@ -37,6 +84,9 @@ class Figure:
     p50_ms: float
     p99_ms: float
     errors: int
+    # The server's CPU (all its threads) per answered request: less disturbed than req/s
+    # by other jobs on the machine, which take the core but not this process's CPU time.
+    cpu_us: float = 0.0
 
 
 def free_port() -> int:
@@ -63,7 +113,10 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, *, seconds: int, connections: int, key: str, script: str | None) -> Figure:
+def wrk(
+    url: str, *, seconds: int, connections: int, key: str, script: str | None, pid: int
+) -> Figure:
+    cpu_before = cpu_seconds(pid)
     cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
     cmd += ["--latency", "-H", f"Authorization: Bearer {key}"]
     if script:
@@ -75,6 +128,7 @@ def wrk(url: str, *, seconds: int, connections: int, key: str, script: str | Non
         check=True,
         env={**os.environ, "BENCH_KEY": key},
     ).stdout
+    cpu = cpu_seconds(pid) - cpu_before
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
@@ -83,26 +137,35 @@ def wrk(url: str, *, seconds: int, connections: int, key: str, script: str | Non
     errors = int(bad.group(1)) if bad else 0
     if socket_errors:
         errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
-    return Figure(rps, p50, p99, errors)
+    answered = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return Figure(rps, p50, p99, errors, cpu * 1e6 / max(1, answered))
 
 
-def measure(url: str, args: argparse.Namespace, key: str, script: str | None = None) -> Figure:
-    wrk(url, seconds=2, connections=args.connections, key=key, script=script)  # warm-up
-    runs = [
-        wrk(url, seconds=args.seconds, connections=args.connections, key=key, script=script)
-        for _ in range(args.rounds)
-    ]
+def measure(
+    url: str, args: argparse.Namespace, key: str, pid: int, script: str | None = None
+) -> Figure:
+    def run(seconds: int) -> Figure:
+        return wrk(
+            url, seconds=seconds, connections=args.connections, key=key, script=script, pid=pid
+        )
+
+    run(2)  # warm-up
+    runs = [run(args.seconds) for _ in range(args.rounds)]
     return Figure(
         rps=statistics.median(r.rps for r in runs),
         p50_ms=statistics.median(r.p50_ms for r in runs),
         p99_ms=statistics.median(r.p99_ms for r in runs),
         errors=sum(r.errors for r in runs),
+        cpu_us=statistics.median(r.cpu_us for r in runs),
     )
 
 
-def start_gateway(data_dir: Path, port: int, role: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_gateway(
+    data_dir: Path, port: int, role: str, source: str | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     env = {
         **os.environ,
+        **({"PYTHONPATH": source} if source else {}),
         "VIDUGATE_DATA_DIR": str(data_dir),
         "VIDUGATE_PORT": str(port),
         "VIDUGATE_ROLE": role,
@@ -131,11 +194,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", help="an older src/ to measure the create on as well")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
 
     results: dict[str, Figure] = {}
+    loads = [load_average()]
     port = free_port()
     bare = subprocess.Popen(
         ["taskset", "-c", SERVER_CPU, sys.executable, "-m", "uvicorn", "bare_app:app",
@@ -146,11 +211,12 @@ def main() -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         wait_up(f"{base}/v1/videos/x", bare)
-        results["bare GET"] = measure(f"{base}/v1/videos/video_x", args, "none")
-        results["bare POST"] = measure(f"{base}/v1/videos", args, "none", "post.lua")
+        results["bare GET"] = measure(f"{base}/v1/videos/video_x", args, "none", bare.pid)
+        results["bare POST"] = measure(f"{base}/v1/videos", args, "none", bare.pid, "post.lua")
     finally:
         stop(bare)
 
+    memory: dict[str, Memory] = {}
     with tempfile.TemporaryDirectory() as tmp:
         # Status GET on a full gateway (API + worker), reading a finished task.
         port = free_port()
@@ -166,29 +232,75 @@ def main() -> None:
             while video["status"] not in ("completed", "failed"):
                 time.sleep(0.2)
                 video = httpx.get(f"{base}/v1/videos/{video['id']}", headers=headers).json()
-            results["gateway GET"] = measure(f"{base}/v1/videos/{video['id']}", args, key)
+            mem = memory["gateway (all), GET load"] = Memory()
+            mem.idle_mb, mem.idle_children_mb = read_memory(gateway.pid)
+            results["gateway GET"] = measure(
+                f"{base}/v1/videos/{video['id']}", args, key, gateway.pid
+            )
+            mem.loaded_mb, mem.loaded_children_mb = read_memory(gateway.pid)
         finally:
             stop(gateway)
         # JSON create on an API-only gateway: the requests are what is measured, not the
         # renders they would start (those are the sandbox's work, measured in media tests).
-        port = free_port()
-        gateway, key = start_gateway(Path(tmp) / "api", port, "api")
-        try:
-            results["gateway POST"] = measure(
-                f"http://127.0.0.1:{port}/v1/videos", args, key, "post.lua"
-            )
-        finally:
-            stop(gateway)
+        sources = [("gateway POST", None)]
+        if args.before:
+            sources.append(("POST (before)", args.before))
+        for name, source in sources:
+            port = free_port()
+            gateway, key = start_gateway(Path(tmp) / name.replace(" ", "_"), port, "api", source)
+            try:
+                mem = memory[f"{name} (api)"] = Memory()
+                mem.idle_mb, mem.idle_children_mb = read_memory(gateway.pid)
+                results[name] = measure(
+                    f"http://127.0.0.1:{port}/v1/videos", args, key, gateway.pid, "post.lua"
+                )
+                mem.loaded_mb, mem.loaded_children_mb = read_memory(gateway.pid)
+            finally:
+                stop(gateway)
+    loads.append(load_average())
+    report(args, results, memory, loads)
 
+
+def report(
+    args: argparse.Namespace,
+    results: dict[str, Figure],
+    memory: dict[str, Memory],
+    loads: list[str],
+) -> None:
     print(f"\nserver on cpu {SERVER_CPU}, wrk on cpu {LOAD_CPU}, {args.connections} connections, "
-          f"median of {args.rounds} x {args.seconds}s\n")  # fmt: skip
-    print(f"{'':14}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+          f"median of {args.rounds} x {args.seconds}s; load average before {loads[0]}, "
+          f"after {loads[1]}\n")  # fmt: skip
+    print(f"{'':16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'CPU us/req':>12}")
     for name, fig in results.items():
-        print(f"{name:14}{fig.rps:>10.0f}{fig.p50_ms:>10.2f}{fig.p99_ms:>10.2f}{fig.errors:>8}")
+        print(f"{name:16}{fig.rps:>10.0f}{fig.p50_ms:>10.2f}{fig.p99_ms:>10.2f}{fig.errors:>8}"
+              f"{fig.cpu_us:>12.0f}")  # fmt: skip
     for verb in ("GET", "POST"):
-        ratio = results[f"gateway {verb}"].rps / results[f"bare {verb}"].rps
-        print(f"gateway/bare {verb}: {ratio:.0%}")
-    print(json.dumps({k: vars(v) for k, v in results.items()}))
+        gateway, bare = results[f"gateway {verb}"], results[f"bare {verb}"]
+        print(f"gateway/bare {verb}: {gateway.rps / bare.rps:.0%} by req/s, "
+              f"{bare.cpu_us / gateway.cpu_us:.0%} by CPU per request")  # fmt: skip
+    print(f"\n{'resident MB':28}{'idle':>8}{'children':>10}{'loaded':>8}{'children':>10}")
+    for name, mem in memory.items():
+        print(f"{name:28}{mem.idle_mb:>8.1f}{mem.idle_children_mb:>10.1f}"
+              f"{mem.loaded_mb:>8.1f}{mem.loaded_children_mb:>10.1f}")  # fmt: skip
+    post = results["gateway POST"]
+    share = post.rps / results["bare POST"].rps
+    worst = max(mem.loaded_mb for name, mem in memory.items() if "before" not in name)
+    goals = [
+        (f"JSON create >= {CREATE_SHARE_GOAL:.0%} of bare POST", f"{share:.0%}",
+         share >= CREATE_SHARE_GOAL),
+        (f"JSON create p99 < {CREATE_P99_GOAL_MS:g} ms", f"{post.p99_ms:.1f} ms",
+         post.p99_ms < CREATE_P99_GOAL_MS),
+        (f"gateway RSS after load <= {RSS_GOAL_MB:g} MB", f"{worst:.1f} MB",
+         worst <= RSS_GOAL_MB),
+        ("no errors", str(sum(f.errors for f in results.values())),
+         all(f.errors == 0 for f in results.values())),
+    ]  # fmt: skip
+    print()
+    for goal, value, met in goals:
+        print(f"goal: {goal}: {value}: {'met' if met else 'NOT met'}")
+    figures = {k: vars(v) for k, v in results.items()}
+    print(json.dumps({"results": figures, "memory": {k: vars(v) for k, v in memory.items()},
+                      "load": loads}))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,21 +1,29 @@
 """Status polling with many tasks in flight: the gateway's poller against the Vidu emulator,
-with callbacks off and on, next to a one-task-at-a-time poller (the peers' design).
+with callbacks off and on, on one process (SQLite) and on two (PostgreSQL), next to a
+one-task-at-a-time poller (the peers' design).
 
-Method: the emulator runs on core 1 (`taskset`), the gateway on core 0; both are real
-processes talking HTTP on loopback. N tasks are created through the gateway's
-`POST /v1/videos` (JSON); upstream, each spends `--queue` seconds queueing, then
-`--process` + `--spread`*duration seconds processing (durations 1..10, so completions are
-spread out). Figures:
+Method: the emulator runs on core 1 (`taskset`); one gateway process on core 0, two
+(`vidugate serve --processes 2`, a fresh PostgreSQL database per run, dropped after) on
+cores 0-1. All are real processes talking HTTP on loopback. N tasks are created through
+the gateway's `POST /v1/videos` (JSON); upstream, each spends `--queue` seconds queueing,
+then `--process` + `--spread`*duration seconds processing (durations 1..10, so completions
+are spread out). Figures:
 - polls/s: status calls the emulator served per second while every task was in flight
   (from the last create until the first upstream completion);
 - lag: for each task, the gateway's completed_at minus the emulator's success time
   (p50 / p99 over all tasks; it includes copying the result);
-- peak ends/s: the most upstream completions in any 5 s, per second (each one is a status
-  call, two downloads and a write for the gateway: the completion rate is the load).
-The baseline polls the same kind of upstream tasks, created directly on the emulator, one
-call at a time in a loop over all of them (new-api's poller, without its 1 s pauses).
+- peak ends/s: the most upstream completions in any 5 s, per second (each one is a
+  callback, a status call, two downloads and a write for the gateway: the load);
+- CPU ms/task: the gateway's CPU (every process) from the first create until every task
+  is final, per task; "of it, ends": from the first upstream completion on (the
+  completions, their callbacks and the polls of the tasks still running).
+`--before SRC` adds the one-process configurations with the gateway imported from SRC (a
+copy of src/ as it was before a change), in the same run. The baseline polls the same
+kind of upstream tasks, created directly on the emulator, one call at a time in a loop
+over all of them (new-api's poller, without its 1 s pauses).
 
     uv run python bench/poller_bench.py [--tasks 10000] [--process 90] [--spread 10]
+        [--only polling|callbacks|polling-pg2|callbacks-pg2|baseline ...] [--before SRC]
 """
 
 from __future__ import annotations
@@ -24,19 +32,26 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy import text
 
-from benchlib import KEY, Emulator, free_port, pct, wait_http
+from benchlib import KEY, Emulator, free_port, pct, pinned, wait_http
+from procstat import children, cpu_seconds
+from scale_parts import engine, recreate_database
 
 
 def spawn(cmd: list[str], **kwargs: Any) -> subprocess.Popen[str]:
@@ -89,12 +104,30 @@ def bodies(n: int) -> list[dict[str, Any]]:
     ]
 
 
-async def gateway_run(args: argparse.Namespace, callbacks: bool) -> dict[str, float]:
+@dataclass(frozen=True)
+class Setup:
+    """One gateway configuration: its processes, where its tasks live, its cores."""
+
+    name: str
+    callbacks: bool
+    processes: int = 1  # more than one: on PostgreSQL (a fresh database, dropped after)
+    source: str | None = None  # import the gateway from this copy of src/ (a "before" run)
+
+    @property
+    def cpus(self) -> str:
+        # One process on core 0 (the emulator has core 1); two share both cores with it.
+        return "0" if self.processes == 1 else "0,1"
+
+
+async def gateway_run(args: argparse.Namespace, setup: Setup) -> dict[str, float]:
     emulator = emulator_for(args)
     port = free_port()
+    database = f"vgpoll_{os.getpid()}_{setup.name}" if setup.processes > 1 else None
+    if database is not None:
+        await recreate_database(args.postgres, database)
     with tempfile.TemporaryDirectory() as data:
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if not k.startswith("VIDUGATE_")},
             "VIDUGATE_DATA_DIR": data,
             "VIDUGATE_PORT": str(port),
             "VIDUGATE_PROVIDER": "vidu",
@@ -103,21 +136,30 @@ async def gateway_run(args: argparse.Namespace, callbacks: bool) -> dict[str, fl
                 [{"id": "bench", "api_key": KEY, "base_url": emulator.url, "concurrency": 10**6}]
             ),
         }
-        if callbacks:
+        if database is not None:
+            env["VIDUGATE_DATABASE_URL"] = f"postgresql+asyncpg://{args.postgres}/{database}"
+        if setup.source is not None:
+            env["PYTHONPATH"] = setup.source
+        if setup.callbacks:
             env["VIDUGATE_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
         gateway = spawn(
-            ["taskset", "-c", "0", sys.executable, "-m", "vidugate", "serve"],
+            [*pinned(setup.cpus), sys.executable, "-m", "vidugate", "serve",
+             "--processes", str(setup.processes)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         try:
             assert gateway.stdout is not None
             key = gateway.stdout.readline().strip().split("=", 1)[1]
+            if os.environ.get("BENCH_PIDS"):  # for a profiler to attach to
+                dump(Path(os.environ["BENCH_PIDS"]), gateway.pid)
             base = f"http://127.0.0.1:{port}"
             headers = {"Authorization": f"Bearer {key}"}
             timeout = aiohttp.ClientTimeout(total=120)
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 await emulator.ready(session)
                 await wait_http(session, f"{base}/healthz")
+                await every_process_up(gateway.pid, setup.processes)
+                cpu_before = gateway_cpu(gateway.pid)
                 started = time.time()
                 ids = await create_many(session, f"{base}/v1/videos", headers, bodies(args.tasks))
                 created = time.time()
@@ -130,34 +172,79 @@ async def gateway_run(args: argparse.Namespace, callbacks: bool) -> dict[str, fl
                 polls_after = (await emulator.admin(session, "/stats"))["polls"]
                 rate = (polls_after - polls_before) / (time.time() - window_start)
                 print(f"  steady window {time.time() - window_start:.1f}s: {rate:.0f} polls/s")
-                lags, ends = await completion_lags(
-                    session, Path(data) / "vidugate.db", emulator, ids
-                )
+                cpu_ends_from = gateway_cpu(gateway.pid)
+                done = await wait_completed(args, Path(data), database, len(ids))
+                cpu_now = gateway_cpu(gateway.pid)
+                per_task = 1000 / max(len(ids), 1)
+                cpu = {
+                    "gateway_cpu_ms_per_task": (cpu_now - cpu_before) * per_task,
+                    "gateway_cpu_ms_per_end": (cpu_now - cpu_ends_from) * per_task,
+                }
+                lags, ends = await completion_lags(session, emulator, done)
         finally:
-            gateway.terminate()
+            gateway.send_signal(signal.SIGINT)
             gateway.wait(60)
             emulator.stop()
-    return summary(rate, lags, ends)
+            if database is not None:
+                await recreate_database(args.postgres, database, drop_only=True)
+    # Where creates are slower than the first ends come (a busy machine), the early
+    # completions compete with creates: the tail of the tasks that end after the last
+    # create is the poller's own.
+    quiet = [lag for lag, end in zip(lags, ends, strict=True) if end >= created]
+    return {**summary(rate, lags, ends), **cpu, "lag_p99_after_creates_s": pct(quiet, 0.99)}
+
+
+def gateway_cpu(pid: int) -> float:
+    """CPU seconds of the gateway: the server and every process under it."""
+    return cpu_seconds(pid) + sum(cpu_seconds(child) for child in children(pid))
+
+
+async def every_process_up(pid: int, processes: int) -> None:
+    """With several processes, wait until uvicorn has started all of them (plus its
+    multiprocessing helper) and they have had a moment to open their workers."""
+    if processes == 1:
+        return
+    for _ in range(600):
+        if len(children(pid)) >= processes:
+            await asyncio.sleep(3)
+            return
+        await asyncio.sleep(0.1)
+    raise SystemExit("the gateway's processes did not all start")
+
+
+async def wait_completed(
+    args: argparse.Namespace, data: Path, database: str | None, count: int
+) -> dict[str, float]:
+    """Wait for every task to end, read from the gateway's database (so the bench does not
+    load the gateway it measures): task id -> completed_at."""
+    deadline = time.time() + 900
+    done: dict[str, float] = {}
+    query = "SELECT id, completed_at FROM tasks WHERE completed_at IS NOT NULL"
+    db = engine(args.postgres, database) if database is not None else None
+    try:
+        while time.time() < deadline:
+            await asyncio.sleep(2)
+            if db is not None:
+                async with db.connect() as conn:
+                    rows = (await conn.execute(text(query))).all()
+            else:
+                with sqlite3.connect(f"file:{data / 'vidugate.db'}?mode=ro", uri=True) as lite:
+                    rows = lite.execute(query).fetchall()
+            done = {row[0]: float(row[1]) for row in rows}
+            if len(done) >= count:
+                break
+    finally:
+        if db is not None:
+            await db.dispose()
+    if len(done) < count:
+        print(f"  {count - len(done)} tasks did not finish", flush=True)
+    return done
 
 
 async def completion_lags(
-    session: aiohttp.ClientSession, database: Path, emulator: Emulator, ids: list[str]
+    session: aiohttp.ClientSession, emulator: Emulator, done: dict[str, float]
 ) -> tuple[list[float], list[float]]:
-    """Wait for every task to end (read from the gateway's database, so the bench does not
-    load the gateway it measures), then pair each end with the upstream's."""
-    deadline = time.time() + 900
-    done: dict[str, float] = {}
-    while time.time() < deadline:
-        await asyncio.sleep(2)
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-            rows = db.execute(
-                "SELECT id, completed_at FROM tasks WHERE completed_at IS NOT NULL"
-            ).fetchall()
-        done = {row[0]: float(row[1]) for row in rows}
-        if len(done) >= len(ids):
-            break
-    if len(done) < len(ids):
-        print(f"  {len(ids) - len(done)} tasks did not finish", flush=True)
+    """Pair each task's end at the gateway with the upstream's."""
     upstream = {
         t["payload"].removeprefix("vidugate:"): t
         for t in (await emulator.admin(session, "/tasks"))["tasks"]
@@ -233,6 +320,22 @@ def summary(rate: float, lags: list[float], ends: list[float] | None = None) -> 
     }
 
 
+GOALS = {False: 5.0, True: 1.0}  # p99 lag goal, s: polling only, callbacks on
+SETUPS = {
+    "polling": Setup("polling", callbacks=False),
+    "callbacks": Setup("callbacks", callbacks=True),
+    "polling-pg2": Setup("polling_pg2", callbacks=False, processes=2),
+    "callbacks-pg2": Setup("callbacks_pg2", callbacks=True, processes=2),
+}
+TITLES = {
+    "polling": "1 proc SQLite, polling",
+    "callbacks": "1 proc SQLite, callbacks",
+    "polling-pg2": "2 procs PG, polling",
+    "callbacks-pg2": "2 procs PG, callbacks",
+    "baseline": "baseline: one at a time",
+}
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", type=int, default=10_000)
@@ -245,28 +348,59 @@ async def main() -> None:
     parser.add_argument(
         "--baseline-seconds", type=float, default=240.0, help="how long the baseline may run"
     )
-    parser.add_argument("--only", choices=["polling", "callbacks", "baseline"], action="append")
+    parser.add_argument("--postgres", default="postgres@127.0.0.1:5432", help="USER@HOST:PORT")
+    parser.add_argument(
+        "--before",
+        metavar="SRC",
+        help="also run the one-process configurations with the gateway imported from SRC "
+        "(a copy of src/ as it was), in the same run",
+    )
+    parser.add_argument("--only", choices=[*SETUPS, "baseline"], action="append")
     args = parser.parse_args()
-    runs = {
-        "polling": ("gateway, polling only", lambda: gateway_run(args, callbacks=False)),
-        "callbacks": ("gateway, callbacks on", lambda: gateway_run(args, callbacks=True)),
-        "baseline": ("baseline: one at a time", lambda: baseline_run(args)),
-    }
-    results = {}
-    for key in args.only or list(runs):
-        name, run = runs[key]
-        print(f"{name} ...", flush=True)
+    chosen = args.only or [*SETUPS, "baseline"]
+    runs: list[tuple[str, Callable[[], Awaitable[dict[str, float]]], bool | None]] = []
+    for key in chosen:
+        if key == "baseline":
+            runs.append((TITLES[key], lambda: baseline_run(args), None))
+            continue
+        setup = SETUPS[key]
+        if args.before and setup.processes == 1:
+            before = Setup(f"{setup.name}_before", setup.callbacks, source=args.before)
+            runs.append((f"before: {TITLES[key]}", partial(gateway_run, args, before), None))
+        runs.append((TITLES[key], partial(gateway_run, args, setup), setup.callbacks))
+    load_before = os.getloadavg()
+    results: dict[str, dict[str, float]] = {}
+    for name, run, _ in runs:
+        print(f"{name} ... (load average {os.getloadavg()[0]:.2f})", flush=True)
         results[name] = await run()
-    print(f"\n{args.tasks} tasks in flight; emulator on cpu 1, gateway on cpu 0\n")
-    print(f"{'':26}{'polls/s':>10}{'lag p50 s':>12}{'lag p99 s':>12}{'peak ends/s':>13}")
-    for name, fig in results.items():
+    load_after = os.getloadavg()
+    print(
+        f"\n{args.tasks} tasks in flight; emulator on cpu 1, one gateway process on cpu 0, "
+        f"two on cpus 0-1; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}\n"
+    )
+    print(
+        f"{'':34}{'polls/s':>9}{'lag p50 s':>11}{'lag p99 s':>11}{'(after creates)':>16}"
+        f"{'peak ends/s':>13}"
+        f"{'CPU ms/task':>12}{'of it, ends':>12}  goal"
+    )
+    nan = float("nan")
+    for name, _, callbacks in runs:
+        fig = results[name]
+        goal = ""
+        if callbacks is not None:
+            limit = GOALS[callbacks]
+            met = fig["lag_p99_s"] < limit
+            goal = f"p99 < {limit:.0f} s: {'met' if met else 'NOT met'}"
         print(
-            f"{name:26}{fig['polls_per_s']:>10.0f}{fig['lag_p50_s']:>12.2f}"
-            f"{fig['lag_p99_s']:>12.2f}{fig['peak_ends_per_s']:>13.0f}"
+            f"{name:34}{fig['polls_per_s']:>9.0f}{fig['lag_p50_s']:>11.2f}"
+            f"{fig['lag_p99_s']:>11.2f}{fig.get('lag_p99_after_creates_s', nan):>16.2f}"
+            f"{fig['peak_ends_per_s']:>13.0f}"
+            f"{fig.get('gateway_cpu_ms_per_task', nan):>12.1f}"
+            f"{fig.get('gateway_cpu_ms_per_end', nan):>12.1f}  {goal}"
         )
-    if "baseline: one at a time" in results and "gateway, polling only" in results:
-        base = results["baseline: one at a time"]["polls_per_s"]
-        ours = results["gateway, polling only"]["polls_per_s"]
+    if TITLES["baseline"] in results and TITLES["polling"] in results:
+        base = results[TITLES["baseline"]]["polls_per_s"]
+        ours = results[TITLES["polling"]]["polls_per_s"]
         print(f"poll rate, gateway / baseline: {ours / base:.1f}x")
     print(json.dumps(results))
 

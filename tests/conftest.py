@@ -8,8 +8,10 @@ import pytest
 from clusterlib import FIGURES
 from PIL import Image
 
+import gatewaylib
 from dblib import drop_created
 from gatewaylib import Gateway
+from inprocess import InProcessGateway
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -19,11 +21,19 @@ def databases() -> Iterator[None]:
     drop_created()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Only tests marked `process` may start `vidugate serve` as a child process (their
+    fixtures included): the others run on the in-process tier (tests/inprocess.py)."""
+    gatewaylib.PROCESS_ALLOWED = item.get_closest_marker("process") is not None
+
+
 @pytest.fixture(scope="session")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    """One gateway on the embedded defaults (SQLite, sandbox), shared by the API tests.
-    Image URLs may reach 127.0.0.2 (the tests' image server) but not 127.0.0.1."""
-    gw = Gateway(
+    """One gateway on the embedded defaults (SQLite, sandbox), shared by the API tests,
+    served in the test process. Image URLs may reach 127.0.0.2 (the tests' image server)
+    but not 127.0.0.1."""
+    gw = InProcessGateway(
         tmp_path_factory.mktemp("gateway"),
         settings={
             "VIDUGATE_FETCH_ALLOW_NETWORKS": '["127.0.0.2/32"]',

@@ -109,3 +109,25 @@ def _qmark(sql: str) -> str:
     for index in range(9, 0, -1):
         sql = sql.replace(f"${index}", "?")
     return sql
+
+
+async def write_row(url: str, table: str, row_id: str, values: dict[str, Any]) -> int:
+    """Overwrite columns of one row past the gateway, committed (a test making a row look as
+    an older version or an older day left it); the number of rows changed."""
+    names = list(values)
+    sets = ", ".join(f"{name} = ${index}" for index, name in enumerate(names, 1))
+    sql = f"UPDATE {table} SET {sets} WHERE id = ${len(names) + 1}"
+    args = [*values.values(), row_id]
+    if url.startswith("sqlite"):
+        import aiosqlite
+
+        async with aiosqlite.connect(url.split("///", 1)[1]) as db:
+            cursor = await db.execute(_qmark(sql), args)
+            await db.commit()
+            return cursor.rowcount
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        status = await conn.execute(sql, *args)
+        return int(status.split()[-1])
+    finally:
+        await conn.close()

@@ -1,4 +1,7 @@
-"""Run the real `vidugate serve` as a child process for tests, and talk to it over HTTP."""
+"""Run the real `vidugate serve` as a child process for tests, and talk to it over HTTP: the
+tier for what needs a process of its own (kills, restarts after a crash, signals, several
+processes, the serve command itself, its RSS). Tests that start one are marked `process`
+(conftest.py checks it); the rest run the gateway in the test process (inprocess.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ from vidugate.store.keys import KeyRepository
 
 SECRET = "test-signing-secret-not-for-production"
 FINAL = {"completed", "failed", "cancelled"}
+# Set for each test by conftest.py: whether it is marked `process`, and so may start one.
+PROCESS_ALLOWED = True
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -77,6 +82,11 @@ class Gateway:
         return env
 
     def start(self) -> Gateway:
+        if not PROCESS_ALLOWED:
+            raise RuntimeError(
+                "a test that starts `vidugate serve` is marked @pytest.mark.process; "
+                "or run it on the in-process tier (tests/inprocess.py)"
+            )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / f"serve-{time.time_ns()}.log"
         log = self.log_path.open("w")

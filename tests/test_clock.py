@@ -70,6 +70,25 @@ async def test_wait_returns_on_the_event_or_at_an_absolute_moment() -> None:
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("turns", range(6))
+async def test_a_cancel_arriving_as_a_wait_ends_is_not_lost(turns: int) -> None:
+    """Cancelled `turns` loop turns after its deadline came (each moment of its ending in
+    turn), a wait still ends cancelled: a worker being stopped must stop."""
+    clock = ManualClock()
+    waiting = asyncio.create_task(clock.wait(asyncio.Event(), clock.now() + 1))
+    await _settle()
+    clock.advance(1)
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    if waiting.done():
+        assert await waiting is False
+        return
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+
+@pytest.mark.asyncio
 async def test_a_cancelled_sleep_is_forgotten() -> None:
     clock = ManualClock()
     sleeper = asyncio.create_task(clock.sleep(5.0))

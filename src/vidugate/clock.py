@@ -150,9 +150,9 @@ class ManualClock:
         try:
             await asyncio.wait({deadline, waiter}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            # Not awaited: its CancelledError would be indistinguishable from a cancel of
+            # this very task arriving meanwhile, which would then be lost.
             waiter.cancel()
             deadline.cancel()
             self._forget(deadline)
-            with contextlib.suppress(asyncio.CancelledError):
-                await waiter
         return event.is_set()

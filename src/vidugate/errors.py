@@ -8,11 +8,9 @@ surface renders them in its own envelope in exactly one place.
      │    └── UnsupportedMediaError 415 unsupported_media_type
      ├── AuthenticationError        401 invalid_api_key
      ├── PermissionDeniedError      403 invalid_signature
-     ├── QuotaError                 402 insufficient_quota
      ├── NotFoundError              404 not_found
      ├── ConflictError              409 conflict / video_not_ready
      ├── GoneError                  410 expired
-     ├── RateLimitError             429 rate_limit_exceeded (retry_after)
      ├── ServiceUnavailableError    503 unavailable (retry_after)
      │    └── DatabaseUnavailableError  503 database_unavailable: the database is away
      └── ProviderError              502 upstream_error
@@ -81,12 +79,6 @@ class PermissionDeniedError(VidugateError):
     code = "invalid_signature"
 
 
-class QuotaError(VidugateError):
-    status = 402
-    type = "insufficient_quota"
-    code = "insufficient_quota"
-
-
 class NotFoundError(VidugateError):
     status = 404
     type = "invalid_request_error"
@@ -103,12 +95,6 @@ class GoneError(VidugateError):
     status = 410
     type = "invalid_request_error"
     code = "expired"
-
-
-class RateLimitError(VidugateError):
-    status = 429
-    type = "rate_limit_error"
-    code = "rate_limit_exceeded"
 
 
 class ServiceUnavailableError(VidugateError):

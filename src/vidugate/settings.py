@@ -266,8 +266,8 @@ class Settings(BaseSettings):
         default=1,
         ge=1,
         le=64,
-        description="Spritesheets each worker process makes at once, each in a thread of "
-        "its own (one per finished video, decoded from the stored MP4).",
+        description="Spritesheets each process makes at once, each in a thread of its own "
+        "(made on a video's first variant=spritesheet request, from the stored MP4).",
     )
 
     @field_validator("public_base_url")

@@ -191,6 +191,7 @@ def test_input_images_are_served_only_by_signed_link_while_the_task_runs(
         assert served.content == png
         assert served.headers["content-type"] == "image/png"
         assert httpx.get(url.replace("/0?", "/1?")).status_code == 403  # signed for input 0
-        assert httpx.get(url[:-2] + "00").status_code == 403
+        forged = url[:-1] + ("1" if url[-1] == "0" else "0")  # one hex digit of the signature
+        assert httpx.get(forged).status_code == 403
         client.post(f"/v1/videos/{created['id']}/cancel")
         assert httpx.get(url).status_code == 404  # not once the task has stopped

@@ -14,11 +14,10 @@ import pytest
 from openai import OpenAI
 
 from conftest import assert_clean_log
-from dblib import run_sync
+from dblib import run_sync, write_row
 from gatewaylib import Gateway, wait_final, wait_for
+from inprocess import InProcessGateway
 from spritelib import assert_tiles_show_frames, open_sheet
-from vidugate.store.db import open_database
-from vidugate.store.tasks import TaskRepository
 from waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -30,7 +29,7 @@ CLIP = {"model": "viduq2-turbo", "prompt": "a red kite", "duration": 1, "resolut
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    gateway = Gateway(tmp_path_factory.mktemp("spritesheet"), settings=SETTINGS).start()
+    gateway = InProcessGateway(tmp_path_factory.mktemp("spritesheet"), settings=SETTINGS).start()
     yield gateway
     gateway.stop()
     assert_clean_log(gateway)
@@ -105,6 +104,8 @@ def test_not_ready_until_the_video_is_completed(gw: Gateway) -> None:
 
 def test_a_deleted_videos_spritesheet_is_gone(gw: Gateway) -> None:
     done = finished(gw, gw.key)
+    assert sheet_files(gw, done["id"]) == []  # made when first asked for
+    assert httpx.get(done["spritesheet_url"]).status_code == 200
     assert len(sheet_files(gw, done["id"])) == 1
     sdk = OpenAI(base_url=f"{gw.base_url}/v1", api_key=gw.key, max_retries=0)
     assert sdk.videos.delete(done["id"]).deleted is True
@@ -117,11 +118,7 @@ def test_a_deleted_videos_spritesheet_is_gone(gw: Gateway) -> None:
 
 
 def _rewrite(gw: Gateway, task_id: str, values: dict[str, Any]) -> None:
-    async def write() -> None:
-        async with open_database(gw.database_url) as database:
-            assert await TaskRepository(database).update(task_id, values=values) is not None
-
-    run_sync(write())
+    assert run_sync(write_row(gw.database_url, "tasks", task_id, values)) == 1
 
 
 def test_older_tasks_and_expired_ones(gw: Gateway) -> None:

@@ -35,5 +35,5 @@ def test_error_envelope(cls: type[errors.VidugateError]) -> None:
 
 
 def test_retry_after_is_whole_seconds() -> None:
-    response = render_error(errors.RateLimitError("slow down", retry_after=2.2))
+    response = render_error(errors.ServiceUnavailableError("try again", retry_after=2.2))
     assert response.headers["retry-after"] == "3"

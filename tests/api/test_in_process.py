@@ -24,7 +24,7 @@ from sqlalchemy import event
 from dblib import fresh_database_url
 from gatewaylib import SECRET
 from vidugate.app import create_app
-from vidugate.services.container import Services
+from vidugate.bootstrap import Gateway
 from vidugate.settings import Role, Settings
 
 pytestmark = pytest.mark.asyncio
@@ -50,7 +50,7 @@ class Statements:
 @dataclass
 class App:
     app: FastAPI
-    services: Services
+    gateway: Gateway
     statements: Statements
 
     def client(self, token: str) -> httpx.AsyncClient:
@@ -73,19 +73,19 @@ async def running(tmp_path: Path) -> AsyncIterator[App]:
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        services: Services = app.state.services
+        gateway: Gateway = app.state.gateway
         statements = Statements()
-        engine = services.database.engine.sync_engine
+        engine = gateway.database.engine.sync_engine
         event.listen(engine, "before_cursor_execute", statements.on_execute)
         try:
-            yield App(app, services, statements)
+            yield App(app, gateway, statements)
         finally:
             event.remove(engine, "before_cursor_execute", statements.on_execute)
 
 
 async def test_another_keys_task_takes_the_path_of_a_missing_one(running: App) -> None:
-    _, owner_token = await running.services.keys.create("owner")
-    _, stranger_token = await running.services.keys.create("stranger")
+    _, owner_token = await running.gateway.keys.create("owner")
+    _, stranger_token = await running.gateway.keys.create("stranger")
     async with running.client(owner_token) as owner, running.client(stranger_token) as stranger:
         created = await owner.post("/v1/videos", json=FAST)
         assert created.status_code == 200, created.text
@@ -114,7 +114,7 @@ async def test_another_keys_task_takes_the_path_of_a_missing_one(running: App) -
 
 
 async def test_caches_keep_one_entry_per_task_within_their_byte_budgets(running: App) -> None:
-    _, token = await running.services.keys.create("cached")
+    _, token = await running.gateway.keys.create("cached")
     rendered = running.app.state.rendered_videos
     big = {**FAST, "payload": "x" * 100_000}
     async with running.client(token) as client:
@@ -132,5 +132,5 @@ async def test_caches_keep_one_entry_per_task_within_their_byte_budgets(running:
             created = await client.post("/v1/videos", json=big)
             assert (await client.get(f"/v1/videos/{created.json()['id']}")).status_code == 200
         assert rendered.size[1] <= BUDGET
-        assert running.services.tasks.size[1] <= BUDGET
-        assert 0 < running.services.tasks.size[0] < 60
+        assert running.gateway.tasks.size[1] <= BUDGET
+        assert 0 < running.gateway.tasks.size[0] < 60

@@ -1,4 +1,5 @@
-"""Tasks through crashes, cancels and deadlines, on their own gateways (they get killed)."""
+"""Tasks through crashes, cancels and deadlines, on their own gateways: real processes where
+they get killed (marked `process`), in the test process otherwise."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from conftest import assert_clean_log
 from gatewaylib import Gateway, assert_video, wait_final, wait_for
+from inprocess import InProcessGateway
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +21,16 @@ CLIP = {"model": "viduq2-turbo", "prompt": "a slow sunrise", "duration": 4, "res
 
 @pytest.fixture
 def slow_gateway(tmp_path: Path) -> Iterator[Gateway]:
+    """A real `vidugate serve`, to be killed."""
     gw = Gateway(tmp_path / "gw", settings=SLOW).start()
+    yield gw
+    gw.stop()
+    assert_clean_log(gw)
+
+
+@pytest.fixture
+def slow_in_process(tmp_path: Path) -> Iterator[Gateway]:
+    gw = InProcessGateway(tmp_path / "gw", settings=SLOW).start()
     yield gw
     gw.stop()
     assert_clean_log(gw)
@@ -31,6 +42,7 @@ def files_of(gw: Gateway, video_id: str) -> list[Path]:
     return [p for p in [*media.rglob("*"), *work.rglob("*")] if video_id in str(p) and p.is_file()]
 
 
+@pytest.mark.process
 def test_killed_mid_render_the_task_completes_after_restart(slow_gateway: Gateway) -> None:
     with slow_gateway.client() as client:
         created = client.post("/v1/videos", json=CLIP).json()
@@ -46,6 +58,7 @@ def test_killed_mid_render_the_task_completes_after_restart(slow_gateway: Gatewa
     assert_video(video, width=960, height=540, seconds=4, audio=False)
 
 
+@pytest.mark.process
 def test_killed_with_queued_tasks_they_all_run_after_restart(tmp_path: Path) -> None:
     gw = Gateway(tmp_path / "gw", settings={**SLOW, "VIDUGATE_SANDBOX_CONCURRENCY": "1"}).start()
     try:
@@ -63,71 +76,37 @@ def test_killed_with_queued_tasks_they_all_run_after_restart(tmp_path: Path) -> 
     assert_clean_log(gw)
 
 
-def test_cancel_while_rendering_leaves_no_file(slow_gateway: Gateway) -> None:
-    with slow_gateway.client() as client:
+def test_cancel_while_rendering_leaves_no_file(slow_in_process: Gateway) -> None:
+    with slow_in_process.client() as client:
         created = client.post("/v1/videos", json={**CLIP, "duration": 8}).json()
         wait_for(client, created["id"], lambda v: v["progress"] >= 10)
-        assert files_of(slow_gateway, created["id"]), "a render should be under way"
+        assert files_of(slow_in_process, created["id"]), "a render should be under way"
         cancelled = client.post(f"/v1/videos/{created['id']}/cancel")
         assert cancelled.status_code == 200
         body = cancelled.json()
         assert body["status"] == "cancelled"
         assert body["error"]["code"] == "cancelled"
         progress_at_cancel = body["progress"]
-        wait_for(client, created["id"], lambda v: not files_of(slow_gateway, created["id"]), 20)
+        wait_for(client, created["id"], lambda v: not files_of(slow_in_process, created["id"]), 20)
         later = client.get(f"/v1/videos/{created['id']}").json()
         assert later["status"] == "cancelled"
         assert later["progress"] == progress_at_cancel
         assert client.get(f"/v1/videos/{created['id']}/content").status_code == 409
-    assert_clean_log(slow_gateway)
+    assert_clean_log(slow_in_process)
 
 
-def test_delete_while_rendering(slow_gateway: Gateway) -> None:
-    with slow_gateway.client() as client:
+def test_delete_while_rendering(slow_in_process: Gateway) -> None:
+    with slow_in_process.client() as client:
         created = client.post("/v1/videos", json={**CLIP, "duration": 8}).json()
         wait_for(client, created["id"], lambda v: v["progress"] >= 10)
         deleted = client.delete(f"/v1/videos/{created['id']}")
         assert deleted.json() == {"id": created["id"], "object": "video.deleted", "deleted": True}
         assert client.get(f"/v1/videos/{created['id']}").status_code == 404
-        wait_for(client, created["id"], lambda v: not files_of(slow_gateway, created["id"]), 20)
+        wait_for(client, created["id"], lambda v: not files_of(slow_in_process, created["id"]), 20)
 
 
-def test_deadline_fails_a_stuck_task(tmp_path: Path) -> None:
-    gw = Gateway(
-        tmp_path / "gw",
-        settings={"VIDUGATE_SANDBOX_PACE": "10", "VIDUGATE_TASK_DEADLINE_SECONDS": "2"},
-    ).start()
-    try:
-        with gw.client() as client:
-            created = client.post("/v1/videos", json=CLIP).json()
-            done = wait_final(client, created["id"], timeout=30)
-            assert done["status"] == "failed"
-            assert done["error"]["code"] == "timeout"
-            assert "deadline" in done["error"]["message"]
-            wait_for(client, created["id"], lambda v: not files_of(gw, created["id"]), 20)
-    finally:
-        gw.stop()
-    assert_clean_log(gw)
-
-
-def test_content_expires(tmp_path: Path) -> None:
-    gw = Gateway(tmp_path / "gw", settings={"VIDUGATE_RETENTION_SECONDS": "2"}).start()
-    try:
-        with gw.client() as client:
-            created = client.post("/v1/videos", json={**CLIP, "duration": 1}).json()
-            done = wait_final(client, created["id"])
-            assert done["expires_at"] - done["completed_at"] == 2
-            wait_for(client, created["id"], lambda v: v["video_url"] is None, 10)
-            gone = client.get(f"/v1/videos/{created['id']}/content")
-            assert gone.status_code == 410
-            assert gone.json()["error"]["code"] == "expired"
-    finally:
-        gw.stop()
-    assert_clean_log(gw)
-
-
-def test_progress_never_goes_down(slow_gateway: Gateway) -> None:
-    with slow_gateway.client() as client:
+def test_progress_never_goes_down(slow_in_process: Gateway) -> None:
+    with slow_in_process.client() as client:
         created = client.post("/v1/videos", json={**CLIP, "duration": 3}).json()
         seen = []
         while True:

@@ -16,6 +16,9 @@ from clusterlib import report
 from conftest import assert_clean_log
 from gatewaylib import Gateway, wait_final
 
+# The resident memory of a real `vidugate serve` is what is measured.
+pytestmark = pytest.mark.process
+
 MIB = 1024 * 1024
 # Small budgets, so that what they bound is measurable against the noise of a process.
 TASK_CACHE = 12 * MIB  # VIDUGATE_TASK_CACHE_BYTES: the task cache, and parsed requests again

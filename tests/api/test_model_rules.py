@@ -13,6 +13,7 @@ import pytest
 
 from conftest import assert_clean_log, image_bytes
 from gatewaylib import Gateway
+from inprocess import InProcessGateway
 
 V = "/vidu/ent/v2"
 PNG = "data:image/png;base64," + base64.b64encode(image_bytes(320, 240)).decode()
@@ -22,7 +23,7 @@ FRAMES = {"img2video": [PNG], "start-end2video": [PNG, PNG], "reference2video": 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     # Renders crawl (and each made task is deleted at once): the rules are what is tested.
-    gateway = Gateway(
+    gateway = InProcessGateway(
         tmp_path_factory.mktemp("model-rules"), settings={"VIDUGATE_SANDBOX_PACE": "1000"}
     ).start()
     yield gateway

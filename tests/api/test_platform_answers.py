@@ -16,6 +16,7 @@ import pytest
 
 from conftest import assert_clean_log, image_bytes
 from gatewaylib import Gateway, assert_video, wait_final
+from inprocess import InProcessGateway
 
 V = "/vidu/ent/v2"
 FAST = {"duration": 1, "resolution": "540p"}
@@ -175,7 +176,7 @@ def test_a_task_made_on_any_surface_reads_on_every_surface(bearer: httpx.Client)
 def api_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """A gateway that runs no workers: its tasks stay queued until cancelled. It answers
     Vidu's created_at to every scheme."""
-    gw = Gateway(
+    gw = InProcessGateway(
         tmp_path_factory.mktemp("api-only"),
         settings={"VIDUGATE_ROLE": "api", "VIDUGATE_VIDU_DIALECT": "vidu"},
     ).start()

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from gatewaylib import Gateway, cli
+from inprocess import InProcessGateway
 
 HEADER = "X-Vidugate-Status-Dialect"
 SEED_WORD = "cancelled"
@@ -187,7 +188,9 @@ def test_keys_list_shows_each_keys_dialect(tmp_path: Path) -> None:
 
 
 def test_the_setting_is_the_default_of_auto_keys(tmp_path: Path) -> None:
-    gateway = Gateway(tmp_path / "gw", settings={"VIDUGATE_STATUS_DIALECT": "seed"}).start()
+    gateway = InProcessGateway(
+        tmp_path / "gw", settings={"VIDUGATE_STATUS_DIALECT": "seed"}
+    ).start()
     try:
         openai_key = make_key(gateway, "openai")
         with gateway.client() as client:  # the first key: auto

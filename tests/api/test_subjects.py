@@ -23,6 +23,7 @@ from PIL import Image
 
 from conftest import assert_clean_log
 from gatewaylib import Gateway, assert_video, free_port, wait_final
+from inprocess import InProcessGateway
 from waiting import wait_until
 
 V = "/vidu/ent/v2"
@@ -77,7 +78,7 @@ def served() -> Iterator[tuple[str, list[str]]]:
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    gateway = Gateway(
+    gateway = InProcessGateway(
         tmp_path_factory.mktemp("subjects"),
         settings={
             "VIDUGATE_FETCH_ALLOW_NETWORKS": '["127.0.0.2/32"]',

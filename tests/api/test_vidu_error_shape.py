@@ -25,11 +25,9 @@ REASONS: dict[type[errors.VidugateError], str] = {
     errors.InvalidRequestError: "FieldInvalid",
     errors.AuthenticationError: "Unauthorized",
     errors.PermissionDeniedError: "PermissionDenied",
-    errors.QuotaError: "CreditInsufficient",
     errors.NotFoundError: "TaskNotFound",
     errors.ConflictError: "Conflict",
     errors.GoneError: "ContentExpired",
-    errors.RateLimitError: "TooManyRequests",
     errors.ServiceUnavailableError: "InternalServiceFailure",
     errors.ProviderError: "InternalServiceFailure",
 }

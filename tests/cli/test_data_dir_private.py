@@ -7,7 +7,11 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from gatewaylib import Gateway, wait_final
+
+pytestmark = pytest.mark.process
 
 
 class OwnSecretGateway(Gateway):

@@ -11,9 +11,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from dblib import fresh_database_url
 from gatewaylib import free_port
+
+pytestmark = pytest.mark.process
 
 
 def start(data_dir: Path, database_url: str, port: int) -> subprocess.Popen[str]:

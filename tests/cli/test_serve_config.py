@@ -15,6 +15,8 @@ import pytest
 
 from gatewaylib import free_port
 
+pytestmark = pytest.mark.process
+
 
 def serve(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDUGATE_")}

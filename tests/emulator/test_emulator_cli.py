@@ -70,3 +70,26 @@ def test_emulate_vidu_refuses_a_bad_fault() -> None:
     )
     assert result.returncode == 2
     assert "nope=1" in result.stderr
+
+
+def _started(host: str) -> str:
+    """The emulator's stderr from start to an interrupt once it has said where it serves."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vidugate", "emulate-vidu", "--host", host, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == f"VIDU_BASE_URL=http://{host}:{port}"
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    return stderr
+
+
+def test_the_unauthenticated_control_api_is_announced_off_loopback() -> None:
+    assert "no authentication" in _started("0.0.0.0")
+    assert "no authentication" not in _started("127.0.0.1")

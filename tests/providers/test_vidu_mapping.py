@@ -126,20 +126,23 @@ def test_model_map_and_aspect_ratio_per_endpoint(
 
 
 def test_states_and_progress() -> None:
-    started = time.time() - 30
-    assert job_status({"state": "created"}, started, 60).state is JobState.QUEUED
-    queued = job_status({"state": "queueing"}, started, 60)
-    running = job_status({"state": "processing"}, started, 60)
+    now = time.time()
+    started = now - 30
+    assert job_status({"state": "created"}, started, 60, now=now).state is JobState.QUEUED
+    queued = job_status({"state": "queueing"}, started, 60, now=now)
+    running = job_status({"state": "processing"}, started, 60, now=now)
     assert queued.progress < running.progress < 100
-    late = job_status({"state": "processing"}, time.time() - 10_000, 60)
+    late = job_status({"state": "processing"}, now - 10_000, 60, now=now)
     assert late.progress == 95  # never 100 before success
-    assert job_status({"state": "success"}, started, 60).state is JobState.SUCCEEDED
-    failed = job_status({"state": "failed", "err_code": "TaskPromptPolicyViolation"}, started, 60)
+    assert job_status({"state": "success"}, started, 60, now=now).state is JobState.SUCCEEDED
+    failed = job_status(
+        {"state": "failed", "err_code": "TaskPromptPolicyViolation"}, started, 60, now=now
+    )
     assert failed.state is JobState.FAILED
     assert failed.error is not None
     assert failed.error.code == "content_policy"
     with pytest.raises(UpstreamUnavailableError):
-        job_status({"state": "sideways"}, started, 60)
+        job_status({"state": "sideways"}, started, 60, now=now)
 
 
 @pytest.mark.parametrize(

@@ -200,12 +200,13 @@ def test_a_lost_create_answer_makes_exactly_one_upstream_task(tmp_path: Path) ->
         assert "task.create_recovered" in gateway.all_logs()
 
 
+@pytest.mark.process
 def test_killed_between_submit_and_record_makes_exactly_one_upstream_task(
     tmp_path: Path,
 ) -> None:
     config = fast_config(result_mode="fixed")
     config.faults.latency = 3.0  # the create is under way long enough to kill the gateway
-    with vidu_gateway(tmp_path, config=config) as (gateway, emulator):
+    with vidu_gateway(tmp_path, config=config, kind=Gateway) as (gateway, emulator):
         with gateway.client() as client:
             created = client.post(
                 "/v1/videos", json={"model": "viduq3-pro", "prompt": "crash", **CLIP}

@@ -1,4 +1,5 @@
-"""A gateway on the `vidu` provider, pointed at a real emulator on loopback."""
+"""A gateway on the `vidu` provider, pointed at a real emulator on loopback: in the test
+process, or as a real `vidugate serve` (`kind=Gateway`) for a test that kills it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from emulatorlib import KEY_A, KEY_B, RunningEmulator, fast_config, run_emulator
 
 from gatewaylib import Gateway, free_port
+from inprocess import InProcessGateway
 from vidugate.emulator import EmulatorConfig
 from waiting import wait_until
 
@@ -40,9 +42,10 @@ def vidu_gateway(
     weights: dict[str, float] | None = None,
     settings: dict[str, str] | None = None,
     port: int | None = None,
+    kind: type[Gateway] = InProcessGateway,
 ) -> Iterator[tuple[Gateway, RunningEmulator]]:
     with run_emulator(config or fast_config(result_mode="render")) as emulator:
-        gateway = Gateway(
+        gateway = kind(
             tmp_path / "gw",
             port=port or free_port(),
             settings={

@@ -20,6 +20,8 @@ from pglib import PrivateServer, private_server
 from gatewaylib import Gateway, wait_final
 from waiting import wait_until
 
+pytestmark = pytest.mark.process
+
 CREATES = 24
 OUTAGE_SECONDS = 5.0
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from clusterlib import cluster, count_lines, create_videos, report
 from emulatorlib import fast_config, run_emulator
 from vidulib import accounts_json, upstream_of
 
 from gatewaylib import probe_mp4, wait_final
 from waiting import wait_until
+
+pytestmark = pytest.mark.process
 
 TASKS = 6
 

@@ -9,10 +9,13 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
 from clusterlib import count_lines, create_videos, postgres_gateway, report
 
 from gatewaylib import Gateway, wait_final
 from waiting import wait_until
+
+pytestmark = pytest.mark.process
 
 
 def children(pid: int) -> set[int]:

@@ -30,7 +30,7 @@ from clusterlib import Cluster, cluster, count_lines, create_videos, report
 from gatewaylib import probe_mp4, wait_final
 from waiting import wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.process]
 
 CLIP = {"duration": 2, "resolution": "540p"}  # 48 frames, a render of 2 s or more (pace)
 FRAMES = 48

@@ -25,7 +25,7 @@ from clusterlib import report
 
 from gatewaylib import Gateway
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.process]
 
 MB = 1024 * 1024
 HUGE = 300 * MB

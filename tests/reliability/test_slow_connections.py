@@ -18,7 +18,7 @@ import pytest
 
 from gatewaylib import Gateway
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.process]
 
 HEAD_SECONDS = 2
 CAP = 8

@@ -35,7 +35,7 @@ from vidulib import accounts_json, upstream_of, upstream_tasks
 from gatewaylib import FINAL, probe_mp4
 from waiting import wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.process]
 
 TASKS = 48
 TIMEOUT_SECONDS = 1.0  # the gateway's limit per Vidu call; `slow` answers take longer

@@ -22,7 +22,8 @@ from gatewaylib import Gateway, free_port
 from imagelib import flat_png
 from waiting import wait_until
 
-pytestmark = pytest.mark.slow
+# A real process: one test measures its RSS.
+pytestmark = [pytest.mark.slow, pytest.mark.process]
 
 # The largest frame the gateway makes, RGBA: a decode bounded by what frames need holds a
 # few of these at most. Four refused bombs must not cost the process even that.

@@ -11,16 +11,17 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from test_task_repository import a_task
 
-from dblib import fresh_database_url
+from dblib import fresh_database_url, write_row
+from lifelib import a_task
+from vidugate.clock import SystemClock
 from vidugate.domain.tasks import TaskStatus, VideoTask
 from vidugate.files.local import LocalFileStore
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.lifecycle import input_prefix, result_prefix
+from vidugate.services.retention import purge_finished
 from vidugate.store.db import open_database
 from vidugate.store.tasks import URGENT, TaskRepository
-from vidugate.workers.sweeper import purge_finished
 
 pytestmark = pytest.mark.asyncio
 
@@ -39,25 +40,26 @@ class World:
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     async with open_database(fresh_database_url(tmp_path)) as database:
         media = tmp_path / "media"
-        yield World(
-            CachedTasks(TaskRepository(database), shared=True), LocalFileStore(media), media
-        )
+        tasks = CachedTasks(TaskRepository(database), shared=True, clock=SystemClock())
+        yield World(tasks, LocalFileStore(media), media)
 
 
 async def _task(world: World, *, finished_days_ago: float | None, **values: object) -> VideoTask:
     """A task with an input image and a result file; finished that long ago (None: still
-    running)."""
-    task = a_task()
-    await world.tasks.repo.insert(task)
+    running), as the row says (written past the store: its times are the test's input)."""
+    task = a_task(time.time())
+    await world.tasks.create(task)
     for key in (f"{input_prefix(task.id)}/image0", f"{result_prefix(task.id)}/a/video.mp4"):
         path = world.media / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
-    changes: dict[str, object] = {"next_poll_at": None, **values}
+    changes: dict[str, object] = {"next_poll_at": None}
     if finished_days_ago is not None:
         done = time.time() - finished_days_ago * DAY
         changes |= {"status": TaskStatus.COMPLETED.value, "completed_at": done}
-    updated = await world.tasks.update(task.id, values=changes)
+    changes |= values
+    assert await write_row(world.tasks.repo.db.url, "tasks", task.id, changes) == 1
+    updated = await world.tasks.repo.get(task.id)
     assert updated is not None
     return updated
 
@@ -88,20 +90,14 @@ async def test_an_old_finished_row_is_purged_with_its_files(world: World) -> Non
 
 
 async def test_its_idempotency_key_goes_with_the_row(world: World) -> None:
-    task = a_task()
-    await world.tasks.repo.insert(task, idempotency_key="order-42", request_hash="h")
-    await world.tasks.update(
-        task.id,
-        values={
-            "status": "completed",
-            "completed_at": time.time() - 31 * DAY,
-            "next_poll_at": None,
-        },
-    )
+    task = a_task(time.time())
+    await world.tasks.create(task, idempotency_key="order-42", request_hash="h")
+    done = {"status": "completed", "completed_at": time.time() - 31 * DAY, "next_poll_at": None}
+    assert await write_row(world.tasks.repo.db.url, "tasks", task.id, done) == 1
     assert await world.tasks.repo.find_idempotent(task.key_id, "order-42") is not None
     await purge_finished(world.tasks, world.files, now=time.time(), retention=RETENTION)
     assert await world.tasks.repo.find_idempotent(task.key_id, "order-42") is None
-    await world.tasks.repo.insert(a_task(), idempotency_key="order-42", request_hash="h")
+    await world.tasks.create(a_task(time.time()), idempotency_key="order-42", request_hash="h")
 
 
 async def test_one_sweep_purges_a_bounded_batch_oldest_first(world: World) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from test_task_repository import a_task
 
 from dblib import fresh_database_url
+from lifelib import a_task
 from vidugate.domain.accounts import AccountHealth, AccountState
 from vidugate.store.accounts import AccountRepository
 from vidugate.store.db import Database, open_database
@@ -35,10 +35,10 @@ async def test_concurrent_claimers_never_share_a_task(url: str) -> None:
     databases = [Database(url) for _ in range(6)]
     try:
         repos = [TaskRepository(db) for db in databases]
-        tasks = [a_task() for _ in range(300)]
-        for task in tasks:
-            await repos[0].insert(task)
         now = time.time()
+        tasks = [a_task(now) for _ in range(300)]
+        for task in tasks:
+            await repos[0].create(task)
 
         async def claim_all(index: int) -> list[str]:
             got: list[str] = []

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from dblib import fresh_database_url
+from dblib import fresh_database_url, write_row
 from vidugate.domain.listing import TaskFilter
 from vidugate.domain.models import Mode
 from vidugate.domain.request import VideoFields, build_request
@@ -43,7 +43,7 @@ def a_task(
     request = build_request(fields, mode=Mode.TEXT, image_count=0).with_seed().with_frame(None)
     now = time.time() if created_at is None else created_at
     return VideoTask(
-        id=new_id("video_") if created_at is None else id_at(created_at),
+        id=new_id("video_", now) if created_at is None else id_at(created_at),
         key_id=key,
         surface=Surface.VIDU,
         provider="sandbox",
@@ -58,8 +58,16 @@ def a_task(
 
 def id_at(seconds: float) -> str:
     """An id as new_id() makes it at that time."""
-    random_part = new_id("")[10:]
+    random_part = new_id("", seconds)[10:]
     return first_id_at(int(seconds * 1000))[: -len(random_part)] + random_part
+
+
+async def put(repo: TaskRepository, task: VideoTask) -> None:
+    """Store the task as it is, its status written past the store (which creates every
+    task queued, and changes it only by a transition)."""
+    await repo.create(dataclasses.replace(task, status=TaskStatus.QUEUED))
+    if task.status is not TaskStatus.QUEUED:
+        assert await write_row(repo.db.url, "tasks", task.id, {"status": task.status.value}) == 1
 
 
 def in_order(*tasks: VideoTask) -> list[str]:
@@ -93,7 +101,7 @@ async def test_each_filter_is_applied_in_the_query(repo: TaskRepository) -> None
     q2 = a_task(model="viduq2", resolution="720p")
     stranger = a_task(key="key_2", status=TaskStatus.COMPLETED)
     for task in (done, fast, q2, stranger):
-        await repo.insert(task)
+        await put(repo, task)
     # Newest first is id order (ids made in one millisecond differ in their random part).
     newest_first = sorted([done.id, fast.id, q2.id], reverse=True)
 
@@ -115,7 +123,7 @@ async def test_each_filter_is_applied_in_the_query(repo: TaskRepository) -> None
 async def test_pages_by_offset_and_by_cursor(repo: TaskRepository) -> None:
     tasks = [a_task() for _ in range(5)]
     for task in tasks:
-        await repo.insert(task)
+        await put(repo, task)
     newest_first = in_order(*tasks)
     assert await listed(repo, TaskFilter(), limit=2) == (newest_first[:2], True)
     assert await listed(repo, TaskFilter(), offset=2, limit=2) == (newest_first[2:4], True)
@@ -135,7 +143,7 @@ async def test_the_window_keeps_tasks_whose_id_is_older_than_their_created_at(
     assert slow.id < first_id_at(int((now - 1799) * 1000))
     recent = a_task(created_at=now)
     for task in (week_old, slow, recent):
-        await repo.insert(task)
+        await put(repo, task)
     assert slow.id < recent.id  # ids are in time order, older first
 
     since = TaskFilter(created_from=now - 60)

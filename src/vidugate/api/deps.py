@@ -1,28 +1,96 @@
-"""Dependency aliases for routes."""
+"""What routes are given: one narrow dependency each (`VideoServiceDep`, `SignerDep`,
+`SettingsDep`, ...), never the whole process. The composition root (bootstrap.py) builds
+the objects; the app's lifespan puts them in `app.state.gateway`, read here through the
+`RouteObjects` protocol, so this layer never imports the root above it."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
+from vidugate.api.readiness import Readiness
+from vidugate.clock import Clock
 from vidugate.domain.keys import ApiKey
 from vidugate.errors import AuthenticationError
-from vidugate.services.container import Services
+from vidugate.files.base import FileStore
+from vidugate.services.callbacks import CallbackService
+from vidugate.services.keys import KeyService
+from vidugate.services.signing import UrlSigner
+from vidugate.services.videos import VideoService
+from vidugate.settings import Settings
 
 
-def services_of(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+class RouteObjects(Protocol):
+    """The members of bootstrap.Gateway that routes may be given."""
+
+    @property
+    def videos(self) -> VideoService: ...
+
+    @property
+    def keys(self) -> KeyService: ...
+
+    @property
+    def signer(self) -> UrlSigner: ...
+
+    @property
+    def files(self) -> FileStore: ...
+
+    @property
+    def callbacks(self) -> CallbackService: ...
+
+    @property
+    def readiness(self) -> Readiness: ...
+
+
+def objects_of(request: Request) -> RouteObjects:
+    objects: RouteObjects = request.app.state.gateway
+    return objects
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 # Dependencies are async on purpose: FastAPI runs a plain `def` dependency in a thread,
 # which costs a thread hop on every request of the hottest routes.
-async def get_services(request: Request) -> Services:
-    return services_of(request)
+async def get_settings(request: Request) -> Settings:
+    return settings_of(request)
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+async def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+async def get_videos(request: Request) -> VideoService:
+    return objects_of(request).videos
+
+
+async def get_signer(request: Request) -> UrlSigner:
+    return objects_of(request).signer
+
+
+async def get_files(request: Request) -> FileStore:
+    return objects_of(request).files
+
+
+async def get_callbacks(request: Request) -> CallbackService:
+    return objects_of(request).callbacks
+
+
+async def get_readiness(request: Request) -> Readiness:
+    return objects_of(request).readiness
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+VideoServiceDep = Annotated[VideoService, Depends(get_videos)]
+SignerDep = Annotated[UrlSigner, Depends(get_signer)]
+FileStoreDep = Annotated[FileStore, Depends(get_files)]
+CallbackServiceDep = Annotated[CallbackService, Depends(get_callbacks)]
+ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
 
 
 def bearer_token(request: Request) -> str:
@@ -41,7 +109,7 @@ def bearer_token(request: Request) -> str:
 
 
 async def authenticate(request: Request) -> ApiKey:
-    return await services_of(request).keys.authenticate(bearer_token(request))
+    return await objects_of(request).keys.authenticate(bearer_token(request))
 
 
 ApiKeyDep = Annotated[ApiKey, Depends(authenticate)]

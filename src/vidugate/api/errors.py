@@ -22,8 +22,6 @@ from vidugate.errors import (
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
-    QuotaError,
-    RateLimitError,
     VidugateError,
 )
 from vidugate.logs import request_id
@@ -33,14 +31,12 @@ log = logging.getLogger("vidugate.api")
 VIDU_PREFIX = "/vidu/"
 
 # Vidu's `reason` for each error class, looked up along the class's MRO. Vidu names the
-# first five and TooManyRequests; the others are ours, in its style. Every 5xx is
-# InternalServiceFailure, whatever its class.
+# first three; the others are ours, in its style. Every 5xx is InternalServiceFailure,
+# whatever its class.
 VIDU_REASONS: dict[type[VidugateError], str] = {
     InvalidRequestError: "FieldInvalid",
     AuthenticationError: "Unauthorized",
     NotFoundError: "TaskNotFound",
-    QuotaError: "CreditInsufficient",
-    RateLimitError: "TooManyRequests",
     PermissionDeniedError: "PermissionDenied",
     ConflictError: "Conflict",
     GoneError: "ContentExpired",

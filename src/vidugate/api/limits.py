@@ -18,10 +18,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vidugate.api.openai.body import body_limit
+from vidugate.api.body import body_limit
 from vidugate.errors import PayloadTooLargeError, RequestTimeoutError
 from vidugate.settings import Settings
 
@@ -97,23 +96,3 @@ def _announces_body(scope: Scope) -> bool:
 
 def _too_slow(why: str) -> RequestTimeoutError:
     return RequestTimeoutError(f"The request body {why}; the request was cut off.")
-
-
-async def read_limited(request: Request, limit: int) -> bytes:
-    """The whole body of a route that needs it as bytes, refused (413) past limit bytes
-    before more than that is held."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(limit: int) -> PayloadTooLargeError:
-    return PayloadTooLargeError(f"The request body is larger than {limit // 1024} KB.")

@@ -12,7 +12,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidugate.api.errors import error_response
+from vidugate.api.limits import BodyLimits
 from vidugate.logs import request_id
+from vidugate.settings import Settings
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Per-process random prefix + counter: unique, and no system call per request.
@@ -50,32 +52,51 @@ class RequestIdMiddleware:
             request_id.reset(token)
 
 
-class StatusFastLane:
-    """GET /v1/videos/{id} straight to its handler, past FastAPI's router, exception and
-    exit-stack layers: clients poll it every second, and those layers cost more than the
-    handler (bench/README.md). Errors go through the same envelope as every other route."""
+Handler = Callable[[Request], Awaitable[Response]]
+_CHOSEN = "vidugate.fast_lane"
 
-    PREFIX = "/v1/videos/"
 
-    def __init__(self, app: ASGIApp, handler: Callable[[Request], Awaitable[Response]]) -> None:
-        self.app = app
-        self.handler = handler
+class FastLane:
+    """The two calls clients make most, straight to their handlers: GET /v1/videos/{id},
+    polled every second, and POST /v1/videos, the create. The app calls it before any of
+    FastAPI's layers (router, dependencies, exception and exit-stack middleware), which
+    cost more than the handlers (bench/README.md); only the gateway's own body limits and
+    request id wrap it, as they wrap every route. The routes take the bare request, so the
+    same handler serves any other way in (and documents the route). Errors go through the
+    same envelope as every route's."""
+
+    PATH = "/v1/videos"
+    PREFIX = PATH + "/"
+
+    def __init__(self, *, retrieve: Handler, create: Handler, settings: Settings) -> None:
+        self.retrieve = retrieve
+        self.create = create
+        self._chain = BodyLimits(RequestIdMiddleware(self._answer), settings=settings)
+
+    def takes(self, scope: Scope) -> bool:
+        """Whether the request is one of the lane's (its handler is noted in the scope)."""
+        if scope["type"] != "http":
+            return False
+        path: str = scope.get("path", "")
+        method = scope["method"]
+        if method == "POST" and path == self.PATH:
+            scope[_CHOSEN] = self.create
+            return True
+        if method == "GET" and path.startswith(self.PREFIX):
+            video_id = path[len(self.PREFIX) :]
+            if video_id and "/" not in video_id:
+                scope["path_params"] = {"video_id": video_id}
+                scope[_CHOSEN] = self.retrieve
+                return True
+        return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "GET"
-            or not path.startswith(self.PREFIX)
-            or "/" in path[len(self.PREFIX) :]
-            or len(path) == len(self.PREFIX)
-        ):
-            await self.app(scope, receive, send)
-            return
-        scope["path_params"] = {"video_id": path[len(self.PREFIX) :]}
+        await self._chain(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         try:
-            response = await self.handler(request)
+            response = await scope[_CHOSEN](request)
         except Exception as exc:
             response = error_response(request, exc)
         await response(scope, receive, send)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from vidugate.api.deps import ServicesDep
-from vidugate.api.limits import read_limited
+from vidugate.api.body import read_limited
+from vidugate.api.deps import CallbackServiceDep
+from vidugate.api.links import CALLBACK_PATH
 
 router = APIRouter(tags=["upstream"], include_in_schema=False)
 
@@ -16,9 +17,9 @@ router = APIRouter(tags=["upstream"], include_in_schema=False)
 CALLBACK_BODY_LIMIT = 4 * 1024 * 1024
 
 
-@router.post("/v1/upstream/{provider_id}/callback", operation_id="upstream_callback")
+@router.post(CALLBACK_PATH, operation_id="upstream_callback")
 async def upstream_callback(
-    provider_id: str, request: Request, services: ServicesDep
+    provider_id: str, request: Request, callbacks: CallbackServiceDep
 ) -> JSONResponse:
     scope = request.scope
     # Raw, as received: Vidu signs the callback URL's path and query as they stand in it,
@@ -29,7 +30,7 @@ async def upstream_callback(
     async def read_body() -> bytes:
         return await read_limited(request, CALLBACK_BODY_LIMIT)
 
-    await services.callbacks.receive(
+    await callbacks.receive(
         provider_id,
         method=request.method,
         path=path,

@@ -1,7 +1,12 @@
-"""`vidugate emulate-vidu`: run the Vidu platform emulator (vidugate.emulator) on a port."""
+"""`vidugate emulate-vidu`: run the Vidu platform emulator (vidugate.emulator) on a port.
+
+The emulator's control API (/_emulator/...: faults, credits, finishing and failing tasks)
+has no authentication and shares the port with the Vidu API, so it binds where --host
+says (loopback by default) and warns when that is not loopback."""
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from dataclasses import fields
 from enum import StrEnum
@@ -32,6 +37,15 @@ def _accounts(keys: list[str]) -> dict[str, float]:
     return accounts
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: where it resolves is not known here
+
+
 def _faults(items: list[str]) -> Faults:
     from vidugate.emulator import Faults
     from vidugate.emulator.config import apply_changes
@@ -56,7 +70,13 @@ def _faults(items: list[str]) -> Faults:
 
 def emulate(
     port: Annotated[int, typer.Option(help="Port to listen on.")],
-    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Bind address. The /_emulator control API on the same port has no "
+            "authentication: keep it on loopback unless the network is yours."
+        ),
+    ] = "127.0.0.1",
     key: Annotated[
         list[str] | None,
         typer.Option(help="An API key, KEY or KEY:CREDITS; repeatable.", show_default=False),
@@ -107,6 +127,12 @@ def emulate(
         app = create_emulator(config)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    if not _loopback(host):
+        print(
+            f"warning: the /_emulator control API (faults, credits, task control) has no "
+            f"authentication and is served on {host}:{port} with the Vidu API",
+            file=sys.stderr,
+        )
     # Machine-readable lines on stdout, for scripts that start the emulator.
     print(f"VIDU_BASE_URL=http://{host}:{port}", flush=True)
     for api_key, credits in config.accounts.items():

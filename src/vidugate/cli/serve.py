@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import functools
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -20,6 +20,8 @@ KEYS_HINT = "uv run vidugate keys create --name NAME"
 # Kept above the connection cap: the process also holds files, database connections and
 # render pipes.
 SPARE_FILES = 256
+# Requests in flight get this long at a stop; then the workers' own grace runs (lifespan).
+GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 async def _first_key(database: Database) -> str | None:
@@ -102,14 +104,12 @@ def _announce(settings: Settings, token: str | None) -> None:
     )
 
 
-def _run(settings: Settings, *, access_log: bool) -> None:
-    import uvicorn
-
+def uvicorn_options(settings: Settings, *, access_log: bool) -> dict[str, Any]:
+    """What `serve` gives uvicorn beyond the app (the in-process test tier uses the same)."""
     from vidugate.api.connections import ConnectionLimits, guarded_protocol
 
-    _raise_open_files_limit(settings.max_connections + SPARE_FILES)
     limits = ConnectionLimits(settings.head_timeout_seconds, settings.max_connections)
-    options: dict[str, Any] = {
+    return {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
@@ -120,36 +120,63 @@ def _run(settings: Settings, *, access_log: bool) -> None:
         "http": guarded_protocol(limits),
         "ws": "none",
         "timeout_keep_alive": settings.keep_alive_seconds,
-        # Requests in flight get this long; then the workers' own grace runs (lifespan).
-        "timeout_graceful_shutdown": 10,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
     }
-    if settings.processes == 1:
-        from vidugate.app import create_app
 
+
+def _run(settings: Settings, *, access_log: bool) -> None:
+    import uvicorn
+
+    from vidugate.app import create_app
+
+    _raise_open_files_limit(settings.max_connections + SPARE_FILES)
+    options = uvicorn_options(settings, access_log=access_log)
+    if settings.processes == 1:
         uvicorn.run(create_app(settings), **options)
         return
-    # Each process builds its app from the environment (uvicorn imports the factory there),
-    # so the command line's choices travel as VIDUGATE_* variables. uvicorn supervises them:
-    # a process that dies is replaced, and its leases are taken over meanwhile.
-    os.environ.update(
-        {
-            "VIDUGATE_HOST": settings.host,
-            "VIDUGATE_PORT": str(settings.port),
-            "VIDUGATE_ROLE": settings.role.value,
-            "VIDUGATE_DATABASE_URL": settings.resolved_database_url,
-            "VIDUGATE_DATA_DIR": str(settings.data_dir.resolve()),
-        }
-    )
-    uvicorn.run(
-        "vidugate.app:app_from_env",
+
+    # Each process is a fresh interpreter (uvicorn spawns them, and supervises them: one
+    # that dies is replaced, its leases taken over meanwhile). The settings object itself
+    # goes to each, pickled with uvicorn's config as the app factory's argument: the
+    # environment is read once, here, and every process runs what was checked above.
+    config = uvicorn.Config(
+        functools.partial(create_app, settings),
         factory=True,
         workers=settings.processes,
-        # Each process is a fresh interpreter that imports the media stack and preloads the
-        # renderer before it answers uvicorn's health check: on a busy machine that takes
-        # longer than uvicorn's default 5 s, and it would be killed and started again.
+        # Each process imports the media stack and preloads the renderer before it answers
+        # uvicorn's health check: on a busy machine that takes longer than uvicorn's default
+        # 5 s, and it would be killed and started again.
         timeout_worker_healthcheck=60,
         **options,
     )
+    # What uvicorn.run does for several processes, which it allows only for an app given
+    # as an import string (a fresh import in each process, configured from the environment).
+    _supervisor()(config, sockets=[config.bind_socket()]).run()
+
+
+def _supervisor() -> type[Any]:
+    from uvicorn.supervisors import Multiprocess
+
+    class Supervisor(Multiprocess):
+        """uvicorn's supervisor, which keeps its copy of each child's end of the health-check
+        pipe open: a child killed while a ping to it is in flight then leaves the supervisor
+        waiting out the whole health-check time (60 s) before it starts a replacement. With
+        the copy closed once the child has its own, the child's death ends the wait at once."""
+
+        def init_processes(self) -> None:
+            super().init_processes()
+            self._close_child_ends()
+
+        def keep_subprocess_alive(self) -> None:
+            super().keep_subprocess_alive()
+            self._close_child_ends()
+
+        def _close_child_ends(self) -> None:
+            for process in self.processes:
+                if not process.child_conn.closed:
+                    process.child_conn.close()
+
+    return Supervisor
 
 
 def _raise_open_files_limit(wanted: int) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -80,8 +79,8 @@ class VideoTask:
             return f"{self.result_width}x{self.result_height}"
         return f"{self.request.width}x{self.request.height}"
 
-    def expired(self, now: float | None = None) -> bool:
-        return self.expires_at is not None and (now or time.time()) >= self.expires_at
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -94,12 +93,13 @@ def is_task_id(value: str) -> bool:
     return _TASK_ID.match(value) is not None
 
 
-def new_id(prefix: str) -> str:
-    """prefix + a ULID: 48 bits of milliseconds then 80 random bits, Crockford base32.
+def new_id(prefix: str, now: float) -> str:
+    """prefix + a ULID: 48 bits of milliseconds (of `now`, Unix seconds) then 80 random
+    bits, Crockford base32.
 
     Sorting ids sorts by creation time, which is what list pagination needs, and the
     random part keeps ids unguessable."""
-    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    value = (int(now * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
     chars = []
     for _ in range(26):
         chars.append(_CROCKFORD[value & 31])

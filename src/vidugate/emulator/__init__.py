@@ -3,10 +3,10 @@
     app = create_emulator(EmulatorConfig(accounts={"key-a": 10_000}, process_seconds=0.2))
     # serve `app` with uvicorn, or run `vidugate emulate-vidu --port 8100 --key key-a`
 
-It follows /work/shared/spec/vidu-upstream.md; where the doc is silent, the module that
-makes the choice says so in its docstring. It shares no code with `vidugate.providers` (the
-gateway's Vidu client must not be tested against its own assumptions) and uses
-`vidugate.media` only to draw real MP4s.
+It follows the project's reading of Vidu's platform API (its spec, vidu-upstream.md); where
+that is silent, the module that makes the choice says so in its docstring. It shares no
+code with `vidugate.providers` (the gateway's Vidu client must not be tested against its
+own assumptions) and uses `vidugate.media` only to draw real MP4s.
 
 Modules, one concept each:
 - `config`: `EmulatorConfig`, `Faults`, checked partial updates;
@@ -15,7 +15,8 @@ Modules, one concept each:
 - `tasks`, `accounts`: the lazy state machine and the per-account FIFO slot scheduler;
 - `core`: `Emulator`, the state (accounts, tasks, credits, fault dice, stats);
 - `documents`, `listing`, `links`: the JSON documents, list filters/paging, signed links;
-- `routes`, `results`, `admin`: the Vidu surface, result downloads, /_emulator control;
+- `routes`, `results`, `admin`: the Vidu surface, result downloads, /_emulator control
+  (unauthenticated: the emulator is served on loopback unless told otherwise);
 - `faults`: latency/5xx/429 middleware and the lost create answer;
 - `callbacks`, `signing`: signed callback delivery with retries; `sign_callback`;
 - `app`: `create_emulator`, the one wiring point.

@@ -184,9 +184,3 @@ class Emulator:
             self.accounts[key].credits = credits
         else:
             self.accounts[key] = Account(key, credits)
-
-    def advance_all(self, now: float | None = None) -> float:
-        now = self.clock.now() if now is None else now
-        for account in self.accounts.values():
-            account.advance(now, self.config)
-        return now

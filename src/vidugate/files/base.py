@@ -13,6 +13,14 @@ class FileStore(Protocol):
         """Move a finished local file under key (the source is consumed); returns its size."""
         ...
 
+    def local_dir(self, prefix: str) -> Path | None:
+        """A local directory whose files are the objects under prefix (a file at
+        `<dir>/a/b` is the object `<prefix>/a/b`), so a writer can make them in place
+        instead of writing them once and moving them here; None for a store that is not a
+        local directory. The caller keeps the object names unpublished until the files
+        are whole."""
+        ...
+
     async def size(self, key: str) -> int | None:
         """The object's size, or None when there is none."""
         ...

@@ -32,6 +32,9 @@ class LocalFileStore:
         target = self._path(key)
         return await asyncio.to_thread(_move, source, target)
 
+    def local_dir(self, prefix: str) -> Path | None:
+        return self._path(prefix)
+
     async def size(self, key: str) -> int | None:
         try:
             return self._path(key).stat().st_size

@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
-
 # FFmpeg reads at most this much to find the streams' parameters (an MP4's are in its
 # moov box, read whole wherever it is; H.264 keeps the frame size there, so no frame is
 # decoded at all).
@@ -28,6 +26,10 @@ class VideoInfo:
 def probe_video(path: Path) -> VideoInfo | None:
     """The first video stream's frame size; None when the file holds no readable video.
     Blocking: call it in a worker thread."""
+    # Imported here, not with the module: av is ~25 MB of a process's memory, and a process
+    # that serves the API alone never probes.
+    import av
+
     options = {"probesize": str(PROBE_BYTES), "analyzeduration": "0"}
     try:
         with av.open(str(path), mode="r", options=options) as container:

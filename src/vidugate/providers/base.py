@@ -37,6 +37,9 @@ class JobState(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # The provider no longer knows the job: one that lived in another process's memory
+    # (jobs_in_process) after a restart. The lifecycle submits it again, with its images.
+    LOST = "lost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +93,9 @@ class Provider(Protocol):
     async def cancel(self, job: ProviderJob) -> CancelOutcome: ...
 
     async def fetch_result(self, job: ProviderJob, work_dir: Path) -> ResultFiles:
-        """Put the finished video (and thumbnail) as local files under work_dir."""
+        """Put the finished video (and thumbnail) as new files under work_dir, private to
+        their owner whatever the umask (files/private.py): work_dir may be the file store's
+        own folder for the result (FileStore.local_dir)."""
         ...
 
     async def close(self) -> None: ...

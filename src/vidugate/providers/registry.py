@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vidugate.clock import Clock
 from vidugate.errors import InvalidRequestError
 from vidugate.providers.base import AccountStates, Provider
 from vidugate.providers.sandbox import SandboxProvider
@@ -17,6 +18,7 @@ def build_providers(
     account_states: AccountStates | None = None,
     input_url: InputUrl | None = None,
     callback_url: str | None = None,
+    clock: Clock | None = None,
 ) -> dict[str, Provider]:
     providers: dict[str, Provider] = {
         "sandbox": SandboxProvider(
@@ -46,6 +48,7 @@ def build_providers(
             input_url=input_url,
             callback_url=callback_url,
             lookup_grace=settings.vidu_lookup_grace_seconds,
+            clock=clock,
         )
     if settings.provider not in providers:
         hint = (

@@ -3,13 +3,15 @@
 Each render runs in its own process (forkserver, with the renderer preloaded) so the CPU
 work never stalls the event loop and a cancel is an immediate, clean kill. The child
 reports progress over a pipe. Jobs live in memory: after a restart, a job the provider no
-longer knows is simply rendered again, which gives the same frames (the seed is stored)."""
+longer knows is reported lost and submitted again, which renders the same frames (the seed
+is stored)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import secrets
 import shutil
 import signal
@@ -22,6 +24,7 @@ from vidugate.domain.models import Mode
 from vidugate.domain.subjects import by_subject
 from vidugate.domain.tasks import TaskError
 from vidugate.errors import ProviderError
+from vidugate.files.private import DIR_MODE, FILE_MODE
 from vidugate.media.spec import RenderSpec, SubjectPanel
 from vidugate.providers.base import (
     CancelOutcome,
@@ -122,8 +125,9 @@ class SandboxProvider:
     async def status(self, job: ProviderJob) -> JobStatus:
         running = self._jobs.get(job.upstream_id or "")
         if running is None:
-            # Unknown after a restart: render again; the same seed gives the same video.
-            running = self._start(job)
+            # Unknown after a restart: the lifecycle submits it again (with its images, which
+            # a status call is not given); the same seed gives the same video.
+            return JobStatus(state=JobState.LOST)
         return JobStatus(state=running.state, progress=running.progress, error=running.error)
 
     async def cancel(self, job: ProviderJob) -> CancelOutcome:
@@ -143,13 +147,11 @@ class SandboxProvider:
         running = self._jobs.get(job.upstream_id or "")
         if running is None or running.state is not JobState.SUCCEEDED:
             raise ProviderError("the sandbox has no finished render for this task")
-        await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
         video = work_dir / "video.mp4"
         thumbnail = work_dir / "thumbnail.jpg"
-        await asyncio.to_thread(shutil.move, running.video, video)
-        await asyncio.to_thread(shutil.move, running.thumbnail, thumbnail)
+        moves = ((running.video, video), (running.thumbnail, thumbnail))
+        await asyncio.to_thread(_hand_over, moves, running.dir)
         self._jobs.pop(running.id, None)
-        await asyncio.to_thread(shutil.rmtree, running.dir, True)
         return ResultFiles(
             video=video,
             thumbnail=thumbnail,
@@ -268,3 +270,13 @@ def _render_child(spec: RenderSpec, video: Path, thumbnail: Path, sender: Connec
         tell(("done", result.has_audio))
     finally:
         sender.close()
+
+
+def _hand_over(moves: tuple[tuple[Path, Path], ...], job_dir: Path) -> None:
+    """Move a render's files to their destinations, private whatever the umask they were
+    made under (files/private.py), then drop the render's folder."""
+    for source, dest in moves:
+        dest.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        os.chmod(source, FILE_MODE)
+        shutil.move(source, dest)
+    shutil.rmtree(job_dir, True)

@@ -73,12 +73,11 @@ class CallbackService:
         # Upstream ids are short printable tokens; anything else cannot be one of ours (and a
         # NUL is text PostgreSQL cannot even compare).
         known = upstream_id.isprintable() and 0 < len(upstream_id) <= 128
-        task_id = await self.tasks.repo.find_by_upstream(account, upstream_id) if known else None
+        # Found and made due in one write: a burst of completions brings one callback each.
+        task_id = await self.tasks.poke_upstream(account, upstream_id) if known else None
         if task_id is None:
-            log.info("callback.unknown_task account=%s upstream_id=%.128s", account, upstream_id)
+            log.info("callback.no_active_task account=%s upstream_id=%.128s", account, upstream_id)
             return False
-        woken = await self.tasks.repo.poke(task_id)
-        if woken:
-            self.wake_worker()
+        self.wake_worker()
         log.info("callback.received task_id=%s state=%s", task_id, state)
-        return woken
+        return True

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 
+from vidugate.clock import Clock, SystemClock
 from vidugate.domain.keys import ApiKey, StatusDialect
 from vidugate.domain.tasks import new_id
 from vidugate.errors import AuthenticationError
@@ -21,8 +21,11 @@ def hash_key(token: str) -> str:
 
 
 class KeyService:
-    def __init__(self, keys: KeyRepository, *, cache_seconds: float = 30.0) -> None:
+    def __init__(
+        self, keys: KeyRepository, *, cache_seconds: float = 30.0, clock: Clock | None = None
+    ) -> None:
         self.keys = keys
+        self.clock = clock or SystemClock()
         # Known keys are kept briefly so the status route needs no query; a revoke made in
         # another process takes effect within cache_seconds (in this process, at once).
         self.cache_seconds = cache_seconds
@@ -32,11 +35,12 @@ class KeyService:
         self, name: str, status_dialect: StatusDialect = StatusDialect.AUTO
     ) -> tuple[ApiKey, str]:
         token = KEY_PREFIX + secrets.token_urlsafe(32)
+        now = self.clock.now()
         key = ApiKey(
-            id=new_id("key_"),
+            id=new_id("key_", now),
             name=name,
             prefix=token[:10],
-            created_at=time.time(),
+            created_at=now,
             revoked_at=None,
             status_dialect=status_dialect,
         )
@@ -45,7 +49,7 @@ class KeyService:
 
     async def authenticate(self, token: str) -> ApiKey:
         digest = hash_key(token)
-        now = time.monotonic()
+        now = self.clock.monotonic()
         cached = self._cache.get(digest)
         if cached is not None and cached[1] > now:
             key = cached[0]
@@ -62,7 +66,7 @@ class KeyService:
         return await self.keys.all()
 
     async def revoke(self, id_or_prefix: str) -> list[ApiKey]:
-        revoked = await self.keys.revoke(id_or_prefix, time.time())
+        revoked = await self.keys.revoke(id_or_prefix, self.clock.now())
         self._cache.clear()
         return revoked
 

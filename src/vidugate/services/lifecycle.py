@@ -1,22 +1,28 @@
-"""The task lifecycle, in one place: queued -> processing -> completed | failed | cancelled.
+"""The worker's side of a task: queued -> processing -> completed | failed, and the clean-up
+after a client's cancel or delete (which services/videos.py applies).
 
 A worker calls `step` for each task it has leased; a step does one thing (submit, look at
-the job, store the result, clean up after a cancel) and says when to look next. Every
-state change is a conditional write: if a cancel or delete won the race, the step undoes
-its own side effect (cancels the upstream job, removes the files it stored)."""
+the job, store the result, clean up after a stop) and says when to look next. Every change
+of the task is a transition applied under the worker's lease (domain/transitions.py): if a
+cancel or delete won the race, the step undoes its own side effect (cancels the upstream
+job, removes the files it stored). Submitting is in services/submission.py, storing the
+result in services/results.py. Time comes from the injected clock."""
 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from vidugate.domain.tasks import ACTIVE, TaskStatus, VideoTask
+from vidugate.clock import Clock
+from vidugate.domain.tasks import TaskStatus, VideoTask
+from vidugate.domain.transitions import AttemptsCounted, Failed
 from vidugate.errors import DatabaseUnavailableError, ProviderError, UpstreamUnavailableError
+from vidugate.files.base import FileStore
 from vidugate.providers.base import JobState, Provider, ProviderJob
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.results import ResultKeeper, result_prefix
+from vidugate.services.submission import Submitter, input_prefix
 
 __all__ = [
     "LifecycleConfig",
@@ -26,8 +32,6 @@ __all__ = [
     "input_prefix",
     "result_prefix",
 ]
-from vidugate.files.base import FileStore
-from vidugate.services.submission import Submitter
 
 log = logging.getLogger("vidugate.lifecycle")
 
@@ -42,7 +46,6 @@ class LifecycleConfig:
     # Consecutive failed copies of a finished result before the task fails: with the
     # back-off that is several minutes, well inside the upstream's 24 h links.
     result_attempts: int = 8
-    spritesheet_threads: int = 1  # spritesheets made at once (settings.spritesheet_threads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +58,22 @@ class Next:
     keep_lease: bool = False  # only this process can follow the job: hold on to the task
 
 
-def input_prefix(task_id: str) -> str:
-    return f"inputs/{task_id}"
-
-
 def backoff(attempts: int) -> float:
     return float(min(MAX_BACKOFF, 2 ** min(attempts, 6)))
+
+
+def job_of(task: VideoTask) -> ProviderJob:
+    """The job as a provider is told about it to follow it, cancel it or fetch its result:
+    no input images (only a submit needs them; a status poll must not touch storage)."""
+    return ProviderJob(
+        task_id=task.id,
+        request=task.request,
+        image_paths=(),
+        upstream_id=task.upstream_id,
+        account=task.upstream_account,
+        submitted_at=task.submitted_at,
+        started_at=task.started_at,
+    )
 
 
 class TaskLifecycle:
@@ -70,38 +83,20 @@ class TaskLifecycle:
         providers: dict[str, Provider],
         files: FileStore,
         config: LifecycleConfig,
+        *,
+        clock: Clock,
     ) -> None:
         self.tasks = tasks
         self.providers = providers
         self.files = files
         self.config = config
-        self.submitter = Submitter(tasks)
+        self.clock = clock
+        self.submitter = Submitter(tasks, files, clock)
         self.results = ResultKeeper(
             tasks,
             files,
             config.work_dir,
             config.retention_seconds,
-            spritesheet_threads=config.spritesheet_threads,
-        )
-
-    async def job(self, task: VideoTask, *, inputs: bool = True) -> ProviderJob:
-        images: tuple[Path, ...] = ()
-        watermark = None
-        # A finished task's inputs are deleted (see _drop_inputs_once_final); what is left
-        # to do with it (take back its upstream job) needs none.
-        if inputs and not task.status.terminal:
-            images = tuple([await self.files.materialize(key) for key in task.images])
-            if task.watermark_key:
-                watermark = await self.files.materialize(task.watermark_key)
-        return ProviderJob(
-            task_id=task.id,
-            request=task.request,
-            image_paths=images,
-            watermark_path=watermark,
-            upstream_id=task.upstream_id,
-            account=task.upstream_account,
-            submitted_at=task.submitted_at,
-            started_at=task.started_at,
         )
 
     async def step(self, task: VideoTask, owner: str) -> Next:
@@ -124,11 +119,10 @@ class TaskLifecycle:
 
     async def _step(self, task: VideoTask, owner: str) -> Next:
         provider = self.providers[task.provider]
-        now = time.time()
         if task.status.terminal:
             await self._clean_up_after_stop(task, provider)
             return Next(None)
-        if now >= task.deadline_at:
+        if self.clock.now() >= task.deadline_at:
             await self._fail(
                 task,
                 owner,
@@ -139,19 +133,10 @@ class TaskLifecycle:
             await self._clean_up_after_stop(task, provider)
             return Next(None)
         try:
-            try:
-                job = await self.job(task)
-            except FileNotFoundError:
-                # A DELETE removes the inputs as it stops the task: stopped since this step
-                # began, it is left to the stop's own clean-up step (the stop poked it).
-                current = await self.tasks.repo.get(task.id)
-                if current is None or current.status.terminal:
-                    return Next(None)
-                raise
             if task.upstream_id is None:
-                outcome = Next(await self.submitter.submit(task, owner, provider, job))
+                outcome = Next(await self.submitter.submit(task, owner, provider))
             else:
-                outcome = await self._follow(task, owner, provider, job)
+                outcome = await self._follow(task, owner, provider, job_of(task))
             if provider.jobs_in_process and outcome.at is not None:
                 # Another process would not know the job and would start it over.
                 outcome = replace(outcome, keep_lease=True)
@@ -167,14 +152,16 @@ class TaskLifecycle:
         self, task: VideoTask, owner: str, provider: Provider, job: ProviderJob
     ) -> Next:
         status = await provider.status(job)
-        now = time.time()
+        if status.state is JobState.LOST:
+            return Next(await self.submitter.start_again(task, provider))
+        now = self.clock.now()
         if status.state in (JobState.QUEUED, JobState.RUNNING):
             if task.attempts:
                 # `attempts` counts consecutive failed looks: this one worked, so the run
                 # is over. Otherwise every blip in a long task's life adds up, and a late
                 # one waits out the back-off of all before it (and counts against the
                 # result copy's `result_attempts` once the video is made).
-                await self.tasks.update(task.id, owner=owner, values={"attempts": 0})
+                await self.tasks.apply(task.id, AttemptsCounted(0), owner=owner)
             progress = max(task.progress, min(99, status.progress))
             return Next(
                 now + provider.poll_interval, progress if progress > task.progress else None
@@ -208,18 +195,7 @@ class TaskLifecycle:
         return None
 
     async def _fail(self, task: VideoTask, owner: str, code: str, message: str) -> None:
-        updated = await self.tasks.update(
-            task.id,
-            expect=ACTIVE,
-            owner=owner,
-            values={
-                "status": TaskStatus.FAILED.value,
-                "completed_at": time.time(),
-                "error_code": code,
-                "error_message": message,
-            },
-        )
-        if updated is not None:
+        if await self.tasks.apply(task.id, Failed(code, message), owner=owner) is not None:
             log.warning("task.failed task_id=%s code=%s message=%s", task.id, code, message)
 
     async def _retry_later(
@@ -230,12 +206,11 @@ class TaskLifecycle:
         log.warning(
             "task.retry task_id=%s attempt=%d wait=%.1fs reason=%s", task.id, attempts, wait, reason
         )
-        return time.time() + wait
+        return self.clock.now() + wait
 
     async def _bump_attempts(self, task: VideoTask, owner: str) -> int:
-        # The lease makes this worker the only writer of attempts: no race to guard.
         attempts = task.attempts + 1
-        await self.tasks.update(task.id, owner=owner, values={"attempts": attempts})
+        await self.tasks.apply(task.id, AttemptsCounted(attempts), owner=owner)
         return attempts
 
     async def step_failed(self, task: VideoTask, owner: str, exc: BaseException) -> float:
@@ -244,10 +219,10 @@ class TaskLifecycle:
         if isinstance(exc, DatabaseUnavailableError):
             # Not the task's fault, and nothing could be recorded anyway: look again soon.
             log.warning("task.step_deferred task_id=%s reason=database_unavailable", task.id)
-            return time.time() + DATABASE_RETRY_SECONDS
+            return self.clock.now() + DATABASE_RETRY_SECONDS
         log.exception("task.step_error task_id=%s", task.id, exc_info=exc)
         attempts = await self._bump_attempts(task, owner)
-        return time.time() + backoff(attempts)
+        return self.clock.now() + backoff(attempts)
 
     async def _clean_up_after_stop(self, task: VideoTask, provider: Provider) -> None:
         """A stopped task: take back its upstream job and drop what it no longer needs."""
@@ -255,7 +230,7 @@ class TaskLifecycle:
             return  # poked while it completed: nothing to take back, everything to keep
         if task.upstream_id is not None or task.status is TaskStatus.CANCELLED:
             try:
-                outcome = await provider.cancel(await self.job(task, inputs=False))
+                outcome = await provider.cancel(job_of(task))
             except ProviderError as exc:
                 log.warning("task.cancel_failed task_id=%s reason=%s", task.id, exc.message)
             else:

@@ -1,7 +1,8 @@
 """Keeping a finished task's files: copied from the provider into the file store before the
 upstream's links expire, retried with back-off, and failing the task with a clear error
-(rather than completing it without a file) when the copy keeps failing. The spritesheet
-is made here, once, from the video as stored, whichever provider made it."""
+(rather than completing it without a file) when the copy keeps failing. A video whose
+header reads as a video is given a spritesheet key beside it; the sheet itself is made
+from the stored video when first asked for (services/content.py says why)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ import asyncio
 import logging
 import secrets
 import shutil
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from vidugate.domain.tasks import TaskStatus, VideoTask
+from vidugate.domain.transitions import Completed
 from vidugate.files.base import FileStore
 from vidugate.media.probe import probe_video
-from vidugate.media.spritesheet import SpritesheetError, make_spritesheet
 from vidugate.providers.base import Provider, ProviderJob, ResultFiles
 from vidugate.services.cached_tasks import CachedTasks
 
@@ -33,50 +34,54 @@ class ResultKeeper:
         files: FileStore,
         work_dir: Path,
         retention_seconds: int,
-        *,
-        spritesheet_threads: int = 1,
     ) -> None:
         self.tasks = tasks
         self.files = files
         self.work_dir = work_dir / "results"
         self.retention_seconds = retention_seconds
-        # Sheets are made in threads (a Vidu result's must not stall the event loop); this
-        # bounds how many at once when many tasks finish together.
-        self._sheet_slots = asyncio.Semaphore(spritesheet_threads)
 
     async def keep(self, task: VideoTask, owner: str, provider: Provider, job: ProviderJob) -> None:
         # Each attempt has its own scratch and its own stored copy: a worker whose lease ran
         # out may still be finishing the task that another has completed, and what it does
         # must not touch the winner's files (processes may share the data directory).
         attempt = secrets.token_hex(6)
-        scratch = self.work_dir / f"{task.id}.{attempt}"
         prefix = f"{result_prefix(task.id)}/{attempt}"
+        # A local store takes the files where they are fetched: no second copy, no move.
+        in_place = self.files.local_dir(prefix)
+        scratch = in_place or self.work_dir / f"{task.id}.{attempt}"
         try:
             files = await provider.fetch_result(job, scratch)
             # The size reported is the file's, not the request's: an upstream may make
-            # another frame than the one asked for. Probed before the store takes the file
-            # (the same bytes), from its header only.
+            # another frame than the one asked for. Probed from its header only.
             info = await asyncio.to_thread(probe_video, files.video)
-            # Of the video as served by default: the watermarked copy when one was asked.
-            sheet = await self._spritesheet(task, files.watermarked or files.video, scratch)
-            keys = await self._store(prefix, files, sheet)
+            if in_place is not None:
+                keys = _Keys.under(prefix, in_place, files)
+            else:
+                keys = await self._store(prefix, files)
+            if info is not None:
+                # Made on first ask (services/content.py); a file with no readable video
+                # has none to make.
+                keys.spritesheet = f"{prefix}/spritesheet.jpg"
+        except BaseException:
+            if in_place is not None:  # what a failed attempt left is no one's
+                await asyncio.shield(self.files.delete_prefix(prefix))
+            raise
         finally:
-            await asyncio.to_thread(shutil.rmtree, scratch, True)
-        now = time.time()
-        updated = await self.tasks.update(
+            if in_place is None:
+                await asyncio.to_thread(shutil.rmtree, scratch, True)
+        updated = await self.tasks.apply(
             task.id,
-            expect={TaskStatus.PROCESSING},
+            Completed(
+                video_key=keys.video,
+                thumbnail_key=keys.thumbnail,
+                watermarked_key=keys.watermarked,
+                spritesheet_key=keys.spritesheet,
+                has_audio=files.has_audio,
+                width=info.width if info else files.width,
+                height=info.height if info else files.height,
+                keep_seconds=self.retention_seconds,
+            ),
             owner=owner,
-            values={
-                "status": TaskStatus.COMPLETED.value,
-                "progress": 100,
-                "completed_at": now,
-                "expires_at": now + self.retention_seconds,
-                "has_audio": files.has_audio,
-                "result_width": info.width if info else files.width,
-                "result_height": info.height if info else files.height,
-                **keys,
-            },
         )
         if info is None:
             log.warning("result.unprobed task_id=%s size=%dx%d", task.id, files.width, files.height)
@@ -100,43 +105,36 @@ class ResultKeeper:
             return
         log.info("task.completed task_id=%s", task.id)
 
-    async def _spritesheet(self, task: VideoTask, video: Path, scratch: Path) -> Path | None:
-        """The sheet as a file in scratch; None (and the task completes without one) when
-        the video cannot be decoded: the video itself is still what was asked for."""
-        out = scratch / "spritesheet.jpg"
-
-        def make() -> None:
-            out.write_bytes(make_spritesheet(video).jpeg)
-
-        async with self._sheet_slots:
-            try:
-                await asyncio.to_thread(make)
-            except SpritesheetError as exc:
-                log.warning("result.no_spritesheet task_id=%s reason=%s", task.id, exc)
-                return None
-            except Exception:
-                # A bug here must not fail (or re-fetch, then fail) a video that is fine.
-                log.exception("result.spritesheet_error task_id=%s", task.id)
-                return None
-        return out
-
-    async def _store(
-        self, prefix: str, files: ResultFiles, spritesheet: Path | None
-    ) -> dict[str, str | None]:
-        keys: dict[str, str | None] = {
-            "video_key": f"{prefix}/video.mp4",
-            "thumbnail_key": None,
-            "watermarked_key": None,
-            "spritesheet_key": None,
-        }
+    async def _store(self, prefix: str, files: ResultFiles) -> _Keys:
         await self.files.put_file(f"{prefix}/video.mp4", files.video)
+        keys = _Keys(video=f"{prefix}/video.mp4")
         if files.thumbnail is not None:
-            keys["thumbnail_key"] = f"{prefix}/thumbnail.jpg"
-            await self.files.put_file(f"{prefix}/thumbnail.jpg", files.thumbnail)
+            keys.thumbnail = f"{prefix}/thumbnail.jpg"
+            await self.files.put_file(keys.thumbnail, files.thumbnail)
         if files.watermarked is not None:
-            keys["watermarked_key"] = f"{prefix}/watermarked.mp4"
-            await self.files.put_file(f"{prefix}/watermarked.mp4", files.watermarked)
-        if spritesheet is not None:
-            keys["spritesheet_key"] = f"{prefix}/spritesheet.jpg"
-            await self.files.put_file(f"{prefix}/spritesheet.jpg", spritesheet)
+            keys.watermarked = f"{prefix}/watermarked.mp4"
+            await self.files.put_file(keys.watermarked, files.watermarked)
         return keys
+
+
+@dataclass(slots=True)
+class _Keys:
+    """Where one attempt stored a result's files."""
+
+    video: str
+    thumbnail: str | None = None
+    watermarked: str | None = None
+    spritesheet: str | None = None
+
+    @classmethod
+    def under(cls, prefix: str, folder: Path, files: ResultFiles) -> _Keys:
+        """The keys of files fetched straight into the store's folder for prefix."""
+
+        def key(path: Path) -> str:
+            return f"{prefix}/{path.relative_to(folder).as_posix()}"
+
+        return cls(
+            video=key(files.video),
+            thumbnail=key(files.thumbnail) if files.thumbnail else None,
+            watermarked=key(files.watermarked) if files.watermarked else None,
+        )

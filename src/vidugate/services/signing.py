@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import time
 
+from vidugate.clock import Clock, SystemClock
 from vidugate.errors import PermissionDeniedError
 
 # What sign() writes: unix seconds in ASCII digits. str.isdigit() would also pass other
@@ -16,9 +16,10 @@ _EXPIRES = re.compile(r"[0-9]{1,12}")
 
 
 class UrlSigner:
-    def __init__(self, key: bytes, ttl: int) -> None:
+    def __init__(self, key: bytes, ttl: int, *, clock: Clock | None = None) -> None:
         self._key = key
         self.ttl = ttl
+        self.clock = clock or SystemClock()
         # Expiry times are rounded up to a step so that one link stays the same for a
         # while (clients and caches see a stable URL) and still lives at least `ttl`.
         self._step = max(1, ttl // 4)
@@ -29,7 +30,7 @@ class UrlSigner:
 
     def sign(self, task_id: str, variant: str, *, not_after: float | None = None) -> str:
         """Query string (without '?') for a link to task_id's variant."""
-        now = int(time.time())
+        now = int(self.clock.now())
         expires = (now // self._step + 1) * self._step + self.ttl
         if not_after is not None:
             expires = min(expires, int(not_after))
@@ -49,7 +50,7 @@ class UrlSigner:
                 "video_url, or use an API key.",
                 param="signature",
             )
-        if int(expires) < time.time():
+        if int(expires) < self.clock.now():
             raise PermissionDeniedError(
                 "This link has expired; request the video again for a fresh video_url.",
                 param="expires",

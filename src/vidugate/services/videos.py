@@ -6,10 +6,10 @@ import asyncio
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
+from vidugate.clock import Clock
 from vidugate.domain.keys import ApiKey
 from vidugate.domain.listing import EVERYTHING, TaskFilter
 from vidugate.domain.models import Mode
@@ -20,13 +20,15 @@ from vidugate.domain.request import (
     check_idempotency_key,
     check_start_end_shapes,
 )
-from vidugate.domain.tasks import ACTIVE, Surface, TaskStatus, VideoTask, is_task_id, new_id
+from vidugate.domain.tasks import Surface, TaskStatus, VideoTask, is_task_id, new_id
+from vidugate.domain.transitions import Cancelled, Deleted
 from vidugate.errors import ConflictError, InvalidRequestError, NotFoundError
 from vidugate.files.base import FileStore
 from vidugate.services.cached_tasks import CachedTasks
+from vidugate.services.content import Spritesheets, StoredContent, Variant, locate
 from vidugate.services.images import ImageIngest, ImageSource, RequestImages, StoredImage
 from vidugate.services.lifecycle import input_prefix, result_prefix
-from vidugate.store.tasks import URGENT, DuplicateIdempotencyKeyError
+from vidugate.store.tasks import DuplicateIdempotencyKeyError
 
 log = logging.getLogger("vidugate.videos")
 
@@ -65,9 +67,13 @@ class VideoService:
         config: CreateConfig,
         wake_worker: Callable[[], None],
         *,
+        clock: Clock,
         page_bytes: int = DEFAULT_PAGE_BYTES,
+        sheets: Spritesheets | None = None,
     ) -> None:
         self.tasks = tasks
+        self.sheets = sheets
+        self.clock = clock
         self.ingest = ingest
         self.files = files
         self.config = config
@@ -84,7 +90,7 @@ class VideoService:
             earlier = await self._idempotent(key, new.idempotency_key, fingerprint)
             if earlier is not None:
                 return earlier
-        task_id = new_id("video_")
+        task_id = new_id("video_", self.clock.now())
         # One request's images and watermark share one fetch budget and the key's decode slot.
         intake = self.ingest.for_request(key.id)
         try:
@@ -102,7 +108,7 @@ class VideoService:
             request = request.with_seed().with_frame(shape)
             task = self._new_task(key, task_id, request, images, watermark, new.surface)
             try:
-                await self.tasks.repo.insert(
+                await self.tasks.create(
                     task, idempotency_key=new.idempotency_key, request_hash=fingerprint
                 )
             except DuplicateIdempotencyKeyError:
@@ -115,7 +121,6 @@ class VideoService:
         except BaseException:
             await self.files.delete_prefix(input_prefix(task_id))
             raise
-        self.tasks.remember(task)
         self.wake_worker()
         log.info("task.created task_id=%s model=%s mode=%s", task.id, request.model, new.mode)
         return task
@@ -141,7 +146,7 @@ class VideoService:
         watermark: StoredImage | None,
         surface: Surface,
     ) -> VideoTask:
-        now = time.time()
+        now = self.clock.now()
         deadline = (
             self.config.off_peak_deadline_seconds
             if request.off_peak
@@ -169,7 +174,7 @@ class VideoService:
         if found is None:
             return None
         task, earlier_fingerprint = found
-        if time.time() - task.created_at > IDEMPOTENCY_WINDOW:
+        if self.clock.now() - task.created_at > IDEMPOTENCY_WINDOW:
             raise ConflictError(
                 "This Idempotency-Key was used more than 24 hours ago; use a new key.",
                 param="Idempotency-Key",
@@ -203,6 +208,10 @@ class VideoService:
         if task is None or task.deleted_at is not None:
             raise NotFoundError(f"No video found with id {_shown(task_id)!r}.", param="video_id")
         return task
+
+    async def content(self, task: VideoTask, variant: Variant) -> StoredContent:
+        """The stored file that answers for a task's variant, if it may be served now."""
+        return await locate(self.files, task, variant, now=self.clock.now(), sheets=self.sheets)
 
     async def list(
         self,
@@ -250,24 +259,15 @@ class VideoService:
         task = await self.get(key, task_id)
         stopped = await self._stop(task, deleted=True)
         if stopped is None:
-            await self.tasks.update(task.id, values={"deleted_at": time.time()})
+            # Already finished (no state goes back to active, so this cannot miss).
+            await self.tasks.apply(task.id, Deleted())
         await self.files.delete_prefix(result_prefix(task.id))
         await self.files.delete_prefix(input_prefix(task.id))
         self.tasks.forget(task.id)
 
     async def _stop(self, task: VideoTask, *, deleted: bool) -> VideoTask | None:
         """Cancel an active task; a worker then takes the upstream job back and cleans up."""
-        now = time.time()
-        values: dict[str, object] = {
-            "status": TaskStatus.CANCELLED.value,
-            "completed_at": now,
-            "error_code": "cancelled",
-            "error_message": "The task was cancelled by the client.",
-            "next_poll_at": URGENT,
-        }
-        if deleted:
-            values["deleted_at"] = now
-        stopped = await self.tasks.update(task.id, expect=ACTIVE, values=values)
+        stopped = await self.tasks.apply(task.id, Cancelled(deleted=deleted))
         if stopped is not None:
             log.info("task.cancelled task_id=%s deleted=%s", task.id, deleted)
             self.wake_worker()

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from vidugate.errors import DatabaseUnavailableError
+from vidugate.store.sqlite_writer import (
+    InlineSqlite,
+    PreparedInsert,
+    begin_immediate,
+    inline_writer,
+    sqlite_pragmas,
+    under_savepoint,
+)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MAX_BATCH = 500
@@ -76,23 +86,13 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
             # Made here, private: SQLite gives its -wal and -shm files the database's mode.
             os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
         engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=8)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     # No pre-ping: it would cost a round trip on every status read. A connection found dead
     # invalidates the pool instead, so one request answers 503 and the next reconnects.
     return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=10, pool_recycle=1800
     )
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers go on while a worker writes; NORMAL sync is safe with WAL.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 def alembic_config(url: str) -> Config:
@@ -149,21 +149,37 @@ def _upgrade(connection: Connection, url: str) -> None:
     command.upgrade(config, "head")
 
 
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    exc: Exception
+
+
 class Database:
     """The engine, plus group commit on SQLite.
 
     SQLite takes one writer at a time, and a transaction per small write costs several
     thread hops and a commit. So on SQLite every write is a function queued here; one writer
-    runs whatever has queued up in a single transaction and answers each caller. If one of
-    them fails, the transaction is rolled back and each is run again on its own, so only the
-    failing write fails. PostgreSQL takes concurrent writers: there each write is its own
-    transaction, at once."""
+    runs whatever has queued up in a single transaction, each write under a SAVEPOINT of
+    its own, and answers every caller once the transaction has committed. A write that
+    raises is rolled back to its savepoint and gets its exception; the others commit. Only
+    a failure of the transaction itself (the database unreachable, busy, full; the commit)
+    fails them all. PostgreSQL takes concurrent writers and has its own group commit:
+    there each write is its own transaction, at once (group_commit=True forces the queue,
+    for tests of it on PostgreSQL)."""
 
-    def __init__(self, url: str, pool_size: int = 10) -> None:
+    def __init__(self, url: str, pool_size: int = 10, *, group_commit: bool | None = None) -> None:
         self.url = url
         self.engine = create_engine(url, pool_size)
-        self.group_commit = is_sqlite(url)
+        self.group_commit = is_sqlite(url) if group_commit is None else group_commit
+        path = sqlite_file(url)
+        # The engine the queued writes run on (the reads' engine unless SQLite's own).
+        self.writer_engine = (
+            inline_writer(url, path) if self.group_commit and path is not None else self.engine
+        )
         self._queue: list[tuple[WriteFn[Any], asyncio.Future[Any]]] = []
+        self._inserts: dict[tuple[str, tuple[str, ...]], PreparedInsert] = {}
+        # The writer's transaction while a batch runs, with its SQLite connection if inline.
+        self._batch: tuple[AsyncConnection, sqlite3.Connection | None] | None = None
         self._writer: asyncio.Task[None] | None = None
 
     async def write(self, fn: WriteFn[T]) -> T:
@@ -186,28 +202,79 @@ class Database:
         while self._queue:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             try:
-                results = []
-                async with self.engine.begin() as conn:
-                    for fn, _future in batch:
-                        results.append(await fn(conn))
-            except Exception:
-                await self._one_by_one(batch)
+                outcomes = await self._commit([fn for fn, _future in batch])
+            except BaseException as exc:
+                for _fn, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
                 continue
-            for (_fn, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
+            for (_fn, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():  # its caller stopped waiting; the write stands
+                    continue
+                if isinstance(outcome, _Failed):
+                    future.set_exception(outcome.exc)
+                else:
+                    future.set_result(outcome)
 
-    async def _one_by_one(self, batch: list[tuple[WriteFn[Any], asyncio.Future[Any]]]) -> None:
-        for fn, future in batch:
+    async def _commit(self, fns: list[WriteFn[Any]]) -> list[Any]:
+        """Run the writes in one transaction; each one's result, or _Failed(its exception)."""
+        async with self.writer_engine.begin() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            inline = raw.sqlite if isinstance(raw, InlineSqlite) else None
+            # Explicit on SQLite, so the savepoints nest in it (the driver would begin only
+            # at the first INSERT, and releasing a first savepoint would then commit), and
+            # IMMEDIATE: the write lock is taken now, never upgraded mid-way.
+            if inline is not None:
+                await begin_immediate(inline)
+            elif is_sqlite(self.url):
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            self._batch = (conn, inline)
             try:
-                async with self.engine.begin() as conn:
-                    result = await fn(conn)
-            except Exception as exc:
-                if not future.done():
-                    future.set_exception(exc)
-            else:
-                if not future.done():
-                    future.set_result(result)
+                if len(fns) == 1:  # the transaction is the savepoint
+                    return [await fns[0](conn)]
+                return [await self._one_of(fn, conn, inline) for fn in fns]
+            finally:
+                self._batch = None
+
+    async def _one_of(
+        self, fn: WriteFn[Any], conn: AsyncConnection, inline: sqlite3.Connection | None
+    ) -> Any:
+        """One write of a batch under its savepoint: its result, or _Failed(its exception)."""
+        try:
+            if inline is not None:
+                return await under_savepoint(inline, fn, conn)
+            async with conn.begin_nested():
+                return await fn(conn)
+        except Exception as exc:
+            if is_unavailable(exc) or (inline is not None and not inline.in_transaction):
+                raise  # the transaction itself is gone
+            return _Failed(exc)
+
+    async def insert(self, conn: AsyncConnection, table: Table, values: dict[str, Any]) -> None:
+        """One row into table, within a write (conn is the write's). Columns not given
+        are NULL, or their server default (no Python-side defaults are applied).
+
+        On SQLite's writer the row goes to the connection directly: SQLAlchemy's way costs
+        several times the INSERT (for a create, the largest part of its write). Any other
+        connection (PostgreSQL, or a write not queued here) takes SQLAlchemy's."""
+        inline = self._batch[1] if self._batch is not None and self._batch[0] is conn else None
+        if inline is None:
+            await conn.execute(table.insert(), values)
+            return
+        names = tuple(values)
+        prepared = self._inserts.get((table.name, names))
+        if prepared is None:
+            prepared = self._inserts[(table.name, names)] = PreparedInsert.of(table, names, conn)
+        row = prepared.row(values)
+        try:
+            inline.execute(prepared.sql, row)
+        except sqlite3.Error as exc:
+            # As SQLAlchemy would raise it (IntegrityError for a taken unique key, ...).
+            raise sa_exc.DBAPIError.instance(
+                prepared.sql, row, exc, sqlite3.Error, dialect=conn.dialect
+            ) from exc
 
     async def run(self, stmt: Executable, params: Sequence[dict[str, Any]] | None = None) -> int:
         """One write statement (or one executemany); its row count."""
@@ -244,14 +311,18 @@ class Database:
         if self._writer is not None:
             with contextlib.suppress(Exception):
                 await self._writer
+        if self.writer_engine is not self.engine:
+            await self.writer_engine.dispose()
         await self.engine.dispose()
 
 
 @contextlib.asynccontextmanager
-async def open_database(url: str, pool_size: int = 10) -> AsyncIterator[Database]:
+async def open_database(
+    url: str, pool_size: int = 10, *, group_commit: bool | None = None
+) -> AsyncIterator[Database]:
     """A migrated database, disposed of on exit."""
     await ensure_database(url)
-    database = Database(url, pool_size)
+    database = Database(url, pool_size, group_commit=group_commit)
     try:
         await migrate(database.engine)
         yield database

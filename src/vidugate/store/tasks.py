@@ -1,75 +1,52 @@
-"""Task rows in and out. Every write that races another (worker vs. cancel vs. delete) is one
-conditional UPDATE ... RETURNING, so the database decides who wins and nothing is half-written."""
+"""Task rows in and out. A change of a task is a transition (domain/transitions.py) applied
+by `apply` in one conditional UPDATE ... RETURNING, so the database decides who wins a race
+(worker vs. cancel vs. delete, or two workers) and nothing is half-written; the effects
+registered with the repository (store/effects.py) run in the same transaction. The rest is
+scheduling: leases (claim, renew, hand back, held between looks) and pokes, plus the
+sweeper's reads and the purge of old rows."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import (
-    Boolean,
-    Float,
-    Integer,
-    Row,
-    String,
-    Table,
-    Text,
-    and_,
-    bindparam,
-    case,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Row, Table, Text, delete, or_, select, update
 from sqlalchemy import cast as cast_to
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vidugate.domain.models import Mode
 from vidugate.domain.request import VideoRequest
-from vidugate.domain.tasks import ACTIVE, TERMINAL, Surface, TaskError, TaskStatus, VideoTask
+from vidugate.domain.tasks import TERMINAL, Surface, TaskError, TaskStatus, VideoTask
+from vidugate.domain.transitions import EVERY, Created, Transition
 from vidugate.store.db import Database
+from vidugate.store.effects import Applied, TaskEffect
+from vidugate.store.leases import URGENT, Release, TaskLeases, held
 from vidugate.store.listing import TaskPages
 from vidugate.store.tables import TaskRow
 
 T = cast(Table, TaskRow.__table__)
 _REQUEST_FIELDS = {f.name for f in dataclasses.fields(VideoRequest)}
+# The scheduling names are re-exported: callers know one module for task rows.
+__all__ = ["URGENT", "DuplicateIdempotencyKeyError", "Release", "TaskRepository", "held"]
 
 
 class DuplicateIdempotencyKeyError(Exception):
     pass
 
 
-# next_poll_at of a task to look at before every merely due one (new, poked, stopped):
-# the lowest time there is, so the claim's ORDER BY next_poll_at puts it first.
-URGENT = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Release:
-    task_id: str
-    next_at: float | None
-    progress: int | None = None
-    keep_lease: bool = False  # held for this owner alone until its next look (+ a lease)
-
-
-def held(owner: str) -> str:
-    """The lease owner of a task an owner holds between looks: not in its hands now (so
-    not renewed, nor due for it until next_poll_at), but no other worker may take it until
-    the hold runs out."""
-    return f"held:{owner}"
+_REQUEST_NAMES = tuple(f.name for f in dataclasses.fields(VideoRequest))
 
 
 def _params(request: VideoRequest) -> dict[str, Any]:
-    params = dataclasses.asdict(request)
+    # dataclasses.asdict's deep copy was a twentieth of a create's time; only the
+    # subjects are dataclasses within (the rest is flat or a dict of strings).
+    params = {name: getattr(request, name) for name in _REQUEST_NAMES}
     params["mode"] = request.mode.value
+    params["subjects"] = [dataclasses.asdict(subject) for subject in request.subjects]
     return params
 
 
@@ -124,11 +101,18 @@ def _to_task(row: Row[Any], request: VideoRequest, images: tuple[str, ...]) -> V
     )
 
 
-class TaskRepository(TaskPages):
+class TaskRepository(TaskPages, TaskLeases):
     columns = COLUMNS
 
-    def __init__(self, db: Database, *, cache_bytes: int = REQUEST_CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        cache_bytes: int = REQUEST_CACHE_BYTES,
+        effects: Sequence[TaskEffect] = (),
+    ) -> None:
         self.db = db
+        self.effects = tuple(effects)
         self._frozen: OrderedDict[str, tuple[VideoRequest, tuple[str, ...]]] = OrderedDict()
         self._frozen_bytes = 0
         self.cache_bytes = cache_bytes
@@ -145,13 +129,16 @@ class TaskRepository(TaskPages):
                 self._frozen_bytes -= self._frozen.popitem(last=False)[1][0].approx_bytes()
         return _to_task(row, *frozen)
 
-    async def insert(
+    async def create(
         self,
         task: VideoTask,
         *,
         idempotency_key: str | None = None,
         request_hash: str | None = None,
     ) -> None:
+        """Insert a new task (with the effects of `Created`, in the same transaction)."""
+        if task.status is not Created.enters:
+            raise ValueError(f"a task is created {Created.enters}, not {task.status}")
         values = {
             "id": task.id,
             "key_id": task.key_id,
@@ -173,8 +160,14 @@ class TaskRepository(TaskPages):
             "idempotency_key": idempotency_key,
             "request_hash": request_hash,
         }
+
+        async def write(conn: AsyncConnection) -> None:
+            await self.db.insert(conn, T, values)
+            for effect in self.effects:
+                await effect(conn, Applied(Created(), task, task.created_at))
+
         try:
-            await self.db.run(insert(T).values(**values))
+            await self.db.write(write)
         except IntegrityError as exc:
             if idempotency_key is not None:
                 raise DuplicateIdempotencyKeyError(idempotency_key) from exc
@@ -197,142 +190,41 @@ class TaskRepository(TaskPages):
             row = (await conn.execute(stmt)).first()
         return (self._task(row), row.request_hash) if row is not None else None
 
-    async def update(
+    async def apply(
         self,
         task_id: str,
+        transition: Transition,
         *,
-        expect: Iterable[TaskStatus] | None = None,
         owner: str | None = None,
-        values: dict[str, Any],
+        now: float,
     ) -> VideoTask | None:
-        """Apply values when the task is still in one of `expect` (and leased by `owner`,
-        when given); returns the new task, or None when the condition no longer held."""
+        """Apply the transition if the task is in a state it leaves (and, given an owner,
+        still leased by it), with its effects, in one transaction; the task as written, or
+        None when the condition no longer held (another change won)."""
+        if transition.leased and owner is None:
+            raise ValueError(f"{transition} is made under a lease: name its owner")
+        values = {**transition.writes(now), "updated_at": now}
+        if transition.enters is not None:
+            values["status"] = transition.enters.value
+        if transition.pokes:
+            values["next_poll_at"] = URGENT
         stmt = update(T).where(T.c.id == task_id)
-        if expect is not None:
-            stmt = stmt.where(T.c.status.in_([s.value for s in expect]))
+        if transition.leaves != EVERY:
+            stmt = stmt.where(T.c.status.in_(sorted(s.value for s in transition.leaves)))
         if owner is not None:
             stmt = stmt.where(T.c.lease_owner == owner)
         stmt = stmt.values(**values).returning(*COLUMNS)
-        rows = await self.db.returning(stmt)
-        return self._task(rows[0]) if rows else None
 
-    async def claim_due(
-        self, owner: str, *, now: float, lease_until: float, limit: int
-    ) -> list[VideoTask]:
-        """Lease up to `limit` tasks whose next look is due and whose lease is free, the
-        urgent ones (new, poked, stopped) first."""
-        due = (
-            select(T.c.id)
-            .where(
-                # Any status: a stopped task is due once more so a worker can clean up after it.
-                T.c.next_poll_at <= now,
-                or_(
-                    T.c.lease_until.is_(None),
-                    T.c.lease_until < now,
-                    T.c.lease_owner == held(owner),
-                ),
-            )
-            .order_by(T.c.next_poll_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        stmt = (
-            update(T)
-            .where(T.c.id.in_(due.scalar_subquery()))
-            # Claiming consumes urgency: a poke while leased shows as URGENT again.
-            .values(lease_owner=owner, lease_until=lease_until, next_poll_at=now)
-            .returning(*COLUMNS)
-        )
-        return [self._task(row) for row in await self.db.returning(stmt)]
+        async def write(conn: AsyncConnection) -> VideoTask | None:
+            row = (await conn.execute(stmt)).first()
+            if row is None:
+                return None
+            task = self._task(row)
+            for effect in self.effects:
+                await effect(conn, Applied(transition, task, now))
+            return task
 
-    async def release_many(
-        self, owner: str, items: Sequence[Release], *, hold_seconds: float = 0.0
-    ) -> None:
-        """Hand tasks back in one transaction: due again at their next time (unless a poke,
-        e.g. a callback or a cancel, came while the lease was held: then at once), with a
-        higher progress recorded for the ones still active. Those marked keep_lease stay
-        held for this owner until hold_seconds past their next time."""
-        if not items:
-            return
-        now = time.time()
-        # No IN (...) here: an executemany statement cannot expand one.
-        active = or_(*(T.c.status == s.value for s in ACTIVE))
-        # Typed, so PostgreSQL knows each parameter's type where it stands alone.
-        b_next = bindparam("b_next", type_=Float)
-        b_progress = bindparam("b_progress", type_=Integer)
-        b_keep = bindparam("b_keep", type_=Boolean)
-        raised = and_(active, b_progress.is_not(None))
-        # A poke outranks even "never again": a cancel or delete that came during a task's
-        # last step still gets its clean-up step.
-        due = case(
-            (T.c.next_poll_at == URGENT, URGENT),
-            (b_next.is_(None), None),
-            else_=b_next,
-        )
-        stmt = (
-            update(T)
-            .where(T.c.id == bindparam("b_id", type_=String), T.c.lease_owner == owner)
-            .values(
-                lease_owner=case((b_keep, held(owner)), else_=None),
-                lease_until=case((b_keep, b_next + hold_seconds), else_=None),
-                next_poll_at=due,
-                progress=case((raised, b_progress), else_=T.c.progress),
-                updated_at=case((raised, now), else_=T.c.updated_at),
-            )
-        )
-        rows = [
-            {
-                "b_id": item.task_id,
-                "b_next": item.next_at,
-                "b_progress": item.progress,
-                "b_keep": item.keep_lease and item.next_at is not None,
-            }
-            for item in items
-        ]
-        await self.db.run(stmt, rows)
-
-    async def find_by_upstream(self, account: str, upstream_id: str) -> str | None:
-        stmt = select(T.c.id).where(T.c.upstream_id == upstream_id, T.c.upstream_account == account)
-        async with self.db.read() as conn:
-            return (await conn.execute(stmt)).scalar()
-
-    async def poke(self, task_id: str) -> bool:
-        """Make an active task due before any other (an upstream said it changed)."""
-        stmt = (
-            update(T)
-            .where(T.c.id == task_id, T.c.status.in_([s.value for s in ACTIVE]))
-            .values(next_poll_at=URGENT)
-        )
-        return await self.db.run(stmt) > 0
-
-    async def renew(self, owner: str, task_ids: list[str], *, lease_until: float) -> None:
-        stmt = (
-            update(T)
-            .where(T.c.lease_owner == owner, T.c.id.in_(task_ids))
-            .values(lease_until=lease_until)
-        )
-        await self.db.run(stmt)
-
-    async def release_owners(self, owners: Sequence[str]) -> int:
-        """Hand back the leases of workers known to be dead."""
-        if not owners:
-            return 0
-        every = [*owners, *(held(owner) for owner in owners)]
-        stmt = (
-            update(T).where(T.c.lease_owner.in_(every)).values(lease_owner=None, lease_until=None)
-        )
-        return await self.db.run(stmt)
-
-    async def lease_owners(self) -> list[str]:
-        stmt = select(T.c.lease_owner).where(T.c.lease_owner.is_not(None)).distinct()
-        async with self.db.read() as conn:
-            return [row[0] for row in (await conn.execute(stmt)).all()]
-
-    async def next_due_at(self) -> float | None:
-        stmt = select(func.min(T.c.next_poll_at)).where(T.c.status.in_([s.value for s in ACTIVE]))
-        async with self.db.read() as conn:
-            value = (await conn.execute(stmt)).scalar()
-        return float(value) if value is not None else None
+        return await self.db.write(write)
 
     async def expired(self, now: float, limit: int) -> list[VideoTask]:
         """Finished tasks whose files have passed their keep-until time and are still stored."""
@@ -351,15 +243,6 @@ class TaskRepository(TaskPages):
         async with self.db.read() as conn:
             rows = (await conn.execute(stmt)).all()
         return [self._task(row) for row in rows]
-
-    async def counts_by_status(self) -> dict[str, int]:
-        stmt = (
-            select(T.c.status, func.count())
-            .where(and_(T.c.deleted_at.is_(None)))
-            .group_by(T.c.status)
-        )
-        async with self.db.read() as conn:
-            return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}
 
     def _purgeable(self, finished_before: float) -> list[Any]:
         # Finished long enough ago, and no step pending (a stopped task's clean-up sets

@@ -1,4 +1,7 @@
-"""The task worker: leases due tasks and runs lifecycle steps with bounded concurrency."""
+"""The task worker: leases due tasks and runs lifecycle steps with bounded concurrency,
+renews the leases of running steps, and hands tasks back in batches. Every write goes
+through the one writer of task rows (services/cached_tasks.py); waits and times come from
+the injected clock."""
 
 from __future__ import annotations
 
@@ -9,12 +12,12 @@ import math
 import os
 import secrets
 import socket
-import time
 
+from vidugate.clock import Clock
 from vidugate.domain.tasks import VideoTask
 from vidugate.errors import DatabaseUnavailableError
+from vidugate.services.cached_tasks import CachedTasks, Release, held
 from vidugate.services.lifecycle import Next, TaskLifecycle
-from vidugate.store.tasks import Release, TaskRepository, held
 
 HELD_PREFIX = held("")
 
@@ -51,14 +54,16 @@ class Worker:
     def __init__(
         self,
         lifecycle: TaskLifecycle,
-        repo: TaskRepository,
+        tasks: CachedTasks,
         *,
+        clock: Clock,
         concurrency: int,
         lease_seconds: float,
         shutdown_grace: float = 0.0,
     ) -> None:
         self.lifecycle = lifecycle
-        self.repo = repo
+        self.tasks = tasks
+        self.clock = clock
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.shutdown_grace = shutdown_grace
@@ -79,6 +84,16 @@ class Worker:
     def alive(self) -> bool:
         return self._main is not None and not self._main.done()
 
+    @property
+    def running(self) -> int:
+        """Steps under way now."""
+        return len(self._inflight)
+
+    @property
+    def unwritten(self) -> int:
+        """Hand-backs waiting for the next batch to be written."""
+        return len(self._releases)
+
     def wake(self) -> None:
         self._wake.set()
 
@@ -95,7 +110,7 @@ class Worker:
         running = list(self._inflight.values())
         if running and self.shutdown_grace > 0:
             log.info("worker.draining steps=%d grace=%.0fs", len(running), self.shutdown_grace)
-            await asyncio.wait(running, timeout=self.shutdown_grace)
+            await self._drain(running)
         if self._main is not None:
             self._main.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -110,65 +125,74 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
         await self._flush()
-        await self.repo.release_owners([self.owner])
+        await self.tasks.release_owners([self.owner])
+
+    async def _drain(self, running: list[asyncio.Task[None]]) -> None:
+        """Until every running step has ended or the grace period (on the clock) is over."""
+        grace = asyncio.ensure_future(self.clock.sleep(self.shutdown_grace))
+        pending: set[asyncio.Future[None]] = set(running)
+        try:
+            while pending and not grace.done():
+                _, pending = await asyncio.wait(
+                    {*pending, grace}, return_when=asyncio.FIRST_COMPLETED
+                )
+                pending.discard(grace)
+        finally:
+            grace.cancel()
 
     def _database_away(self, where: str) -> None:
         # Expected while the database restarts: one line a few seconds, not a traceback a tick.
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if now - self._away_logged_at >= 5:
             self._away_logged_at = now
             log.warning("worker.database_unavailable in=%s (retrying)", where)
 
     async def _reclaim_dead_local_leases(self) -> None:
         host = socket.gethostname()
-        dead = [o for o in await self.repo.lease_owners() if _is_dead_local_owner(o, host)]
+        dead = [o for o in await self.tasks.lease_owners() if _is_dead_local_owner(o, host)]
         if dead:
-            count = await self.repo.release_owners(dead)
+            count = await self.tasks.release_owners(dead)
             log.info("worker.reclaimed tasks=%d owners=%d", count, len(dead))
 
     async def _loop(self) -> None:
-        next_renew = time.monotonic() + self.lease_seconds / 3
+        next_renew = self.clock.monotonic() + self.lease_seconds / 3
         while True:
-            self.last_loop_at = time.time()
+            self.last_loop_at = self.clock.now()
             try:
                 if not self._draining:
                     await self._claim()
-                if time.monotonic() >= next_renew:
+                if self.clock.monotonic() >= next_renew:
                     await self._renew()
-                    next_renew = time.monotonic() + self.lease_seconds / 3
+                    next_renew = self.clock.monotonic() + self.lease_seconds / 3
             except DatabaseUnavailableError:
                 self._database_away("loop")
             except Exception:
                 log.exception("worker.loop_error")
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), IDLE_TICK)
+            await self.clock.wait(self._wake, self.clock.now() + IDLE_TICK)
 
     async def _claim(self) -> None:
         free = self.concurrency - len(self._inflight)
         if free <= 0:
             return
-        now = time.time()
-        claimed = await self.repo.claim_due(
-            self.owner, now=now, lease_until=now + self.lease_seconds, limit=free
-        )
+        claimed = await self.tasks.claim(self.owner, lease_seconds=self.lease_seconds, limit=free)
         for task in claimed:
-            self.lifecycle.tasks.remember(task)
             self._inflight[task.id] = asyncio.create_task(self._step(task), name=task.id)
 
     async def _renew(self) -> None:
         if self._inflight:
             async with self._writing:
-                await self.repo.renew(
-                    self.owner, sorted(self._inflight), lease_until=time.time() + self.lease_seconds
+                await self.tasks.renew(
+                    self.owner, sorted(self._inflight), lease_seconds=self.lease_seconds
                 )
 
     async def _step(self, task: VideoTask) -> None:
-        outcome = Next(time.time() + self.lease_seconds)
+        outcome = Next(self.clock.now() + self.lease_seconds)
         try:
             outcome = await self.lifecycle.step(task, self.owner)
         except asyncio.CancelledError:
-            outcome = Next(time.time())  # shutting down: due again at once, for whoever is next
+            # Shutting down: due again at once, for whoever is next.
+            outcome = Next(self.clock.now())
             raise
         except Exception as exc:
             with contextlib.suppress(Exception):
@@ -178,12 +202,10 @@ class Worker:
             self._releases.append(
                 Release(task.id, outcome.at, outcome.progress, outcome.keep_lease)
             )
-            if outcome.progress is not None:
-                self.lifecycle.tasks.note_progress(task.id, outcome.progress)
 
     async def _flush_loop(self) -> None:
         while True:
-            await asyncio.sleep(FLUSH_EVERY)
+            await self.clock.sleep(FLUSH_EVERY)
             try:
                 await self._flush()
             except DatabaseUnavailableError:  # kept for the next flush
@@ -197,7 +219,7 @@ class Worker:
         batch, self._releases = self._releases, []
         try:
             async with self._writing:
-                await self.repo.release_many(
+                await self.tasks.hand_back(
                     self.owner,
                     sorted(batch, key=lambda item: item.task_id),
                     hold_seconds=self.lease_seconds,

@@ -4,31 +4,32 @@ is read, every field is type-checked, and OpenAI's aliases are folded into the s
 from __future__ import annotations
 
 import contextlib
-import json
-import math
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.types import Message, Receive
 
+from vidugate.api.body import (
+    OPENAI_WORDS,
+    body_limit,
+    json_object,
+    media_type,
+    shown_name,
+    validated,
+    video_fields,
+)
 from vidugate.api.openai.schemas import CreateVideoBody
 from vidugate.domain.models import MODELS, Mode, size_to_shape, supported_sizes
-from vidugate.domain.request import MAX_NAME_CHARS, VideoFields, check_caps
+from vidugate.domain.request import check_caps
 from vidugate.errors import InvalidRequestError, PayloadTooLargeError, UnsupportedMediaError
 from vidugate.services.images import ImageSource, UploadedImage
 from vidugate.services.videos import NewVideo
 
 FILE_FIELDS = ("images", "input_reference")
 MAX_FIELDS = 64
-
-
-def body_limit(max_image_bytes: int) -> int:
-    """Room for one image as base64 text (4/3 of its bytes) plus every other field."""
-    return math.ceil(max_image_bytes * 4 / 3) + 8 * 1024 * 1024
 
 
 def _capped(receive: Receive, limit: int) -> Receive:
@@ -135,87 +136,15 @@ async def _read_form(request: Request, limit: int) -> FormData:
         raise InvalidRequestError(f"Malformed multipart body: {exc.message}") from None
     if not parser.ended:
         await form.close()
+        # The part cut off is in no form item: its spooled file is closed here, not left
+        # to the garbage collector (a ResourceWarning, and a descriptor held till then).
+        for file in parser._files_to_close_on_error:
+            file.close()
         raise InvalidRequestError(
             "Malformed multipart body: it ends before its closing boundary (--BOUNDARY--), so "
             "its last part is incomplete; send the whole body."
         )
     return form
-
-
-def shown_name(name: str) -> str:
-    """A field name as an answer may repeat it: a long one (no field's name is) cut short."""
-    return name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS] + "..."
-
-
-def media_type(request: Request) -> str:
-    """The Content-Type without its parameters: application/jsonl is not JSON."""
-    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
-
-
-def json_object(raw: bytes) -> dict[str, Any]:
-    """A JSON body as its object of fields. Refused besides malformed JSON: NaN and
-    Infinity (not JSON), a field given twice (which one wins would be up to the parser;
-    multipart refuses it too) and lone UTF-16 surrogates ("\\ud800": no UTF-8 text holds
-    them, so they could be neither stored nor answered)."""
-    try:
-        data = json.loads(raw, object_pairs_hook=_unique_fields, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        raise InvalidRequestError("The body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise InvalidRequestError("The JSON body must be an object of fields.")
-    _check_text(data)
-    return data
-
-
-def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in fields:
-            # repr() escapes what UTF-8 cannot hold; the name as param must be clean text.
-            clean = shown_name(name) if _encodable(name) else None
-            raise InvalidRequestError(
-                f"Field {shown_name(name)!r} is given more than once.", param=clean
-            )
-        fields[name] = value
-    return fields
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(name)
-
-
-def _check_text(data: dict[str, Any]) -> None:
-    # A loop, not recursion: the parser allows nesting deeper than a recursive walk could.
-    pending: list[tuple[str | None, Any]] = [(None, data)]
-    while pending:
-        field, value = pending.pop()
-        if isinstance(value, dict):
-            for name, item in value.items():
-                _check_string(name, field)  # the name itself cannot be the param
-                pending.append((field or name, item))
-        elif isinstance(value, list):
-            pending.extend((field, item) for item in value)
-        elif isinstance(value, str):
-            _check_string(value, field)
-
-
-def _check_string(text: str, field: str | None) -> None:
-    if not _encodable(text):
-        raise InvalidRequestError(
-            "The body holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape); "
-            "send text as valid Unicode.",
-            param=field,
-        )
-
-
-def _encodable(text: str) -> bool:
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 async def _json_fields(request: Request) -> dict[str, Any]:
@@ -249,36 +178,12 @@ def _form_fields(
     return fields, files
 
 
-def _validated(fields: dict[str, Any]) -> CreateVideoBody:
-    try:
-        return CreateVideoBody.model_validate(fields)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        param = shown_name(".".join(str(p) for p in first["loc"][:1])) or None
-        if first["type"] == "extra_forbidden":
-            allowed = ", ".join(CreateVideoBody.model_fields)
-            raise InvalidRequestError(
-                f"Unknown parameter {param!r}. Allowed fields: {allowed}.",
-                param=param,
-                code="unknown_parameter",
-            ) from None
-        if first["type"] == "missing":
-            raise InvalidRequestError(
-                f"Missing required parameter {param!r}.",
-                param=param,
-                code="missing_required_parameter",
-            ) from None
-        field = CreateVideoBody.model_fields.get(param or "")
-        hint = f" Allowed: {field.description}" if field and field.description else ""
-        reason = str(first["msg"]).removeprefix("Value error, ")
-        raise InvalidRequestError(f"{param}: {reason}.{hint}", param=param) from None
-
-
 def _new_video(
     raw: dict[str, Any], files: dict[str, UploadFile], idempotency_key: str | None
 ) -> NewVideo:
     check_caps(raw)
-    body = _validated(raw)
+    # Depth 1: deeper places in images and input_reference name union members, not fields.
+    body = validated(CreateVideoBody, raw, OPENAI_WORDS, depth=1)
     duration = _merge("duration", body.duration, "seconds", body.seconds)
     aspect_ratio, resolution = body.aspect_ratio, body.resolution
     if body.size is not None:
@@ -297,26 +202,10 @@ def _new_video(
         resolution = _merge("resolution", resolution, "size", shape[0])
         aspect_ratio = _merge("aspect_ratio", aspect_ratio, "size", shape[1])
     images, image_param = _image_sources(body, files)
-    fields = VideoFields(
-        model=body.model,
-        prompt=body.prompt,
-        aspect_ratio=aspect_ratio,
-        audio=body.audio,
-        voice_id=body.voice_id,
-        is_rec=body.is_rec,
-        bgm=body.bgm,
-        duration=duration,
-        seed=body.seed,
-        resolution=resolution,
-        payload=body.payload,
-        off_peak=body.off_peak,
-        watermark=body.watermark,
-        wm_position=body.wm_position,
-        wm_url=body.wm_url,
-        meta_data=body.meta_data,
-    )
     return NewVideo(
-        fields=fields,
+        fields=video_fields(
+            body, duration=duration, aspect_ratio=aspect_ratio, resolution=resolution
+        ),
         mode=Mode.IMAGE if images else Mode.TEXT,
         images=images,
         image_param=image_param,

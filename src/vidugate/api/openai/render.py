@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import OrderedDict
 from typing import Any, NamedTuple
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from vidugate.api.deps import settings_of
 from vidugate.api.links import base_url, content_links
+from vidugate.clock import Clock, SystemClock
 from vidugate.domain.keys import ApiKey, StatusDialect
 from vidugate.domain.models import quality_of
 from vidugate.domain.tasks import TaskStatus, VideoTask
 from vidugate.errors import InvalidRequestError
-from vidugate.services.container import Services
+from vidugate.services.signing import UrlSigner
 
 NON_TERMINAL_OPENAI = {TaskStatus.QUEUED: "queued", TaskStatus.PROCESSING: "in_progress"}
 
@@ -69,7 +70,7 @@ def asked_dialect(request: Request) -> StatusDialect:
 
 
 def video_object(
-    task: VideoTask, *, openai_words: bool, services: Services, base: str
+    task: VideoTask, *, openai_words: bool, signer: UrlSigner, base: str
 ) -> dict[str, Any]:
     status = task.status.value
     error = {"code": task.error.code, "message": task.error.message} if task.error else None
@@ -79,7 +80,7 @@ def video_object(
             # The SDK knows no "cancelled"; a failure with code cancelled ends its poll.
             status = "failed"
             error = error or {"code": "cancelled", "message": "The task was cancelled."}
-    links = content_links(task, services, base)
+    links = content_links(task, signer, base)
     request = task.request
     body: dict[str, Any] = {
         "id": task.id,
@@ -133,9 +134,15 @@ class RenderedVideos:
     used going first; a body too large for a fair share of the budget is not kept."""
 
     def __init__(
-        self, max_age: float, limit: int = 20_000, *, max_bytes: int = DEFAULT_MAX_BYTES
+        self,
+        max_age: float,
+        limit: int = 20_000,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        clock: Clock | None = None,
     ) -> None:
         self.max_age = max_age
+        self.clock = clock or SystemClock()
         self.limit = limit
         self.max_bytes = max_bytes
         self._entries: OrderedDict[tuple[str, bool], _Rendered] = OrderedDict()
@@ -146,9 +153,19 @@ class RenderedVideos:
         """(entries, bytes) held now."""
         return len(self._entries), self._bytes
 
-    def body(self, task: VideoTask, openai_words: bool, services: Services, base: str) -> bytes:
+    def body(
+        self,
+        task: VideoTask,
+        openai_words: bool,
+        signer: UrlSigner,
+        base: str,
+        *,
+        keep: bool = True,
+    ) -> bytes:
+        """The task's serialised object; with keep=False it is not kept for the next call
+        (a create's answer: the task changes as soon as a worker takes it)."""
         key = (task.id, openai_words)
-        now = time.monotonic()
+        now = self.clock.monotonic()
         entry = self._entries.get(key)
         if (
             entry is not None
@@ -158,15 +175,15 @@ class RenderedVideos:
         ):
             self._entries.move_to_end(key)
             return entry.body
-        obj = video_object(task, openai_words=openai_words, services=services, base=base)
+        obj = video_object(task, openai_words=openai_words, signer=signer, base=base)
         body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
         self._forget(key)
-        if _entry_bytes(body, base) * 8 > self.max_bytes:
+        if not keep or _entry_bytes(body, base) * 8 > self.max_bytes:
             return body
         max_age = self.max_age
         if task.expires_at is not None:
             # Not past the content's expiry: from then on the object must drop its links.
-            max_age = min(max_age, task.expires_at - time.time())
+            max_age = min(max_age, task.expires_at - self.clock.now())
         self._entries[key] = _Rendered(task.updated_at, base, body, now + max_age)
         self._bytes += _entry_bytes(body, base)
         while len(self._entries) > self.limit or self._bytes > self.max_bytes:
@@ -185,15 +202,22 @@ def _entry_bytes(body: bytes, base: str) -> int:
 
 
 def video_response(
-    task: VideoTask, request: Request, services: Services, key: ApiKey, *, status_code: int = 200
+    task: VideoTask,
+    request: Request,
+    key: ApiKey,
+    signer: UrlSigner,
+    *,
+    status_code: int = 200,
+    keep: bool = True,
 ) -> Response:
-    settings = services.settings
+    settings = settings_of(request)
     rendered: RenderedVideos = request.app.state.rendered_videos
     body = rendered.body(
         task,
         openai_words(request, key, settings.status_dialect),
-        services,
-        base_url(request, services),
+        signer,
+        base_url(request, settings),
+        keep=keep,
     )
     headers = {}
     if not task.status.terminal:

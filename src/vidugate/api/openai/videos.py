@@ -8,7 +8,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import JSONResponse, Response
 
-from vidugate.api.deps import ApiKeyDep, ServicesDep, authenticate, services_of
+from vidugate.api.deps import (
+    ApiKeyDep,
+    FileStoreDep,
+    SettingsDep,
+    SignerDep,
+    VideoServiceDep,
+    authenticate,
+    objects_of,
+    settings_of,
+)
 from vidugate.api.links import base_url
 from vidugate.api.openai.body import read_new_video
 from vidugate.api.openai.render import (
@@ -21,7 +30,7 @@ from vidugate.api.openai.schemas import CreateVideoBody, VideoDeleted, VideoList
 from vidugate.api.ranges import stream_file
 from vidugate.api.responses import openai_errors
 from vidugate.errors import InvalidRequestError
-from vidugate.services.content import Variant, locate, parse_variant
+from vidugate.services.content import Variant, parse_variant
 
 router = APIRouter(prefix="/v1", tags=["videos"])
 
@@ -44,7 +53,16 @@ _multipart_schema = {
     response_model=VideoObject,
     responses=openai_errors(401, 408, 409, 413, 415),
     openapi_extra={
-        "parameters": [DIALECT_PARAMETER],
+        "parameters": [
+            {
+                "name": "idempotency-key",
+                "in": "header",
+                "required": False,
+                "description": "At most 255 characters; the same body within 24 h.",
+                "schema": {"type": "string"},
+            },
+            DIALECT_PARAMETER,
+        ],
         "requestBody": {
             "required": True,
             "content": {
@@ -54,21 +72,18 @@ _multipart_schema = {
         },
     },
 )
-async def create_video(
-    request: Request,
-    key: ApiKeyDep,
-    services: ServicesDep,
-    idempotency_key: Annotated[
-        str | None, Header(description="At most 255 characters; the same body within 24 h.")
-    ] = None,
-) -> Response:
+async def create_video(request: Request) -> Response:
+    """The create. Like the status query, it takes the bare request, so that
+    api.middleware.FastLane can call it directly; this declaration documents it."""
+    objects = objects_of(request)
+    key = await authenticate(request)
     async with read_new_video(
         request,
-        max_image_bytes=services.settings.max_image_bytes,
-        idempotency_key=idempotency_key,
+        max_image_bytes=settings_of(request).max_image_bytes,
+        idempotency_key=request.headers.get("idempotency-key"),
     ) as new:
-        task = await services.videos.create(key, new)
-    return video_response(task, request, services, key)
+        task = await objects.videos.create(key, new)
+    return video_response(task, request, key, objects.signer, keep=False)
 
 
 @router.get(
@@ -81,17 +96,17 @@ async def create_video(
 async def list_videos(
     request: Request,
     key: ApiKeyDep,
-    services: ServicesDep,
+    videos: VideoServiceDep,
+    signer: SignerDep,
+    settings: SettingsDep,
     after: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
 ) -> Response:
-    tasks, has_more = await services.videos.list(
-        key, after=after, limit=limit, newest_first=order == "desc"
-    )
-    words = openai_words(request, key, services.settings.status_dialect)
-    base = base_url(request, services)
-    data = [video_object(t, openai_words=words, services=services, base=base) for t in tasks]
+    tasks, has_more = await videos.list(key, after=after, limit=limit, newest_first=order == "desc")
+    words = openai_words(request, key, settings.status_dialect)
+    base = base_url(request, settings)
+    data = [video_object(t, openai_words=words, signer=signer, base=base) for t in tasks]
     return JSONResponse(
         {
             "object": "list",
@@ -117,12 +132,12 @@ async def list_videos(
 )
 async def retrieve_video(request: Request) -> Response:
     """The status query clients poll every second for minutes. It takes the bare request
-    (no dependency solving, no response model) so that api.middleware.StatusFastLane can
+    (no dependency solving, no response model) so that api.middleware.FastLane can
     call it directly; this declaration documents it and serves any other way in."""
-    services = services_of(request)
+    objects = objects_of(request)
     key = await authenticate(request)
-    task = await services.videos.get(key, request.path_params["video_id"])
-    return video_response(task, request, services, key)
+    task = await objects.videos.get(key, request.path_params["video_id"])
+    return video_response(task, request, key, objects.signer)
 
 
 @router.delete(
@@ -131,8 +146,8 @@ async def retrieve_video(request: Request) -> Response:
     response_model=VideoDeleted,
     responses=openai_errors(401, 404),
 )
-async def delete_video(video_id: str, key: ApiKeyDep, services: ServicesDep) -> Response:
-    await services.videos.delete(key, video_id)
+async def delete_video(video_id: str, key: ApiKeyDep, videos: VideoServiceDep) -> Response:
+    await videos.delete(key, video_id)
     return JSONResponse({"id": video_id, "object": "video.deleted", "deleted": True})
 
 
@@ -144,10 +159,10 @@ async def delete_video(video_id: str, key: ApiKeyDep, services: ServicesDep) -> 
     openapi_extra={"parameters": [DIALECT_PARAMETER]},
 )
 async def cancel_video(
-    video_id: str, request: Request, key: ApiKeyDep, services: ServicesDep
+    video_id: str, request: Request, key: ApiKeyDep, videos: VideoServiceDep, signer: SignerDep
 ) -> Response:
-    task = await services.videos.cancel(key, video_id)
-    return video_response(task, request, services, key)
+    task = await videos.cancel(key, video_id)
+    return video_response(task, request, key, signer)
 
 
 @router.get(
@@ -163,7 +178,9 @@ async def cancel_video(
 async def download_video_content(
     video_id: str,
     request: Request,
-    services: ServicesDep,
+    videos: VideoServiceDep,
+    signer: SignerDep,
+    files: FileStoreDep,
     variant: Annotated[
         str,
         Query(
@@ -186,14 +203,14 @@ async def download_video_content(
         # A signed link is its own credential: no key needed, and it opens only this file.
         if not _ID.match(video_id):
             raise InvalidRequestError("Malformed video id.", param="video_id")
-        services.signer.verify(video_id, chosen.value, expires or "", signature or "")
-        task = await services.videos.get_linked(video_id)
+        signer.verify(video_id, chosen.value, expires or "", signature or "")
+        task = await videos.get_linked(video_id)
     else:
         key = await authenticate(request)
-        task = await services.videos.get(key, video_id)
-    content = await locate(services.files, task, chosen)
+        task = await videos.get(key, video_id)
+    content = await videos.content(task, chosen)
     return stream_file(
-        services.files,
+        files,
         content.key,
         size=content.size,
         media_type=content.media_type,

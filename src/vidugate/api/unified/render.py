@@ -12,7 +12,7 @@ from typing import Any
 
 from vidugate.api.links import content_links
 from vidugate.domain.tasks import TaskStatus, VideoTask
-from vidugate.services.container import Services
+from vidugate.services.signing import UrlSigner
 
 PLATFORM_STATUS = {
     TaskStatus.QUEUED: "processing",
@@ -45,14 +45,14 @@ def create_answer(task: VideoTask) -> dict[str, Any]:
     }
 
 
-def query_answer(task: VideoTask, services: Services, base: str) -> dict[str, Any]:
+def query_answer(task: VideoTask, signer: UrlSigner, base: str) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": task.id,
         "status": platform_status(task),
         "progress": task.progress,
         "created_at": int(task.created_at),
     }
-    links = content_links(task, services, base)
+    links = content_links(task, signer, base)
     if task.status is TaskStatus.COMPLETED:
         body["completed_at"] = int(status_changed_at(task))
         if links is not None:  # None once the content has expired

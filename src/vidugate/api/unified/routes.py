@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import JSONResponse, Response
 
-from vidugate.api.deps import ApiKeyDep, ServicesDep
+from vidugate.api.deps import ApiKeyDep, SettingsDep, SignerDep, VideoServiceDep
 from vidugate.api.links import base_url
 from vidugate.api.responses import openai_errors
 from vidugate.api.unified.body import read_new_video
@@ -38,7 +38,8 @@ _CREATE_BODY: dict[str, Any] = {
 async def create_video(
     request: Request,
     key: ApiKeyDep,
-    services: ServicesDep,
+    videos: VideoServiceDep,
+    settings: SettingsDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -49,10 +50,10 @@ async def create_video(
 ) -> Response:
     new = await read_new_video(
         request,
-        max_image_bytes=services.settings.max_image_bytes,
+        max_image_bytes=settings.max_image_bytes,
         idempotency_key=idempotency_key,
     )
-    task = await services.videos.create(key, new)
+    task = await videos.create(key, new)
     return JSONResponse(create_answer(task))
 
 
@@ -65,11 +66,13 @@ async def create_video(
 async def query_video(
     request: Request,
     key: ApiKeyDep,
-    services: ServicesDep,
+    videos: VideoServiceDep,
+    signer: SignerDep,
+    settings: SettingsDep,
     id: Annotated[str, Query(max_length=64, description="The task_id the create answered.")],
 ) -> Response:
     try:
-        task = await services.videos.get(key, id)
+        task = await videos.get(key, id)
     except NotFoundError as exc:
         raise NotFoundError(exc.message, param="id") from None  # the name this route takes
-    return JSONResponse(query_answer(task, services, base_url(request, services)))
+    return JSONResponse(query_answer(task, signer, base_url(request, settings)))

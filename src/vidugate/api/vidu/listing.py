@@ -14,7 +14,6 @@ still read, as deprecated synonyms."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 
+from vidugate.api.deps import ClockDep
 from vidugate.api.vidu.render import STATE_FILTERS
 from vidugate.domain.listing import TaskFilter
 from vidugate.domain.models import MODELS
@@ -62,6 +62,7 @@ Many = list[str] | None
 
 
 async def list_query(
+    clock: ClockDep,
     created_from: Annotated[One, _q("created_at.from", "RFC 3339 or unix seconds.")] = None,
     created_to: Annotated[One, _q("created_at.to", "RFC 3339 or unix seconds.")] = None,
     task_ids: Annotated[Many, _array("task_ids", "Task ids; repeated or comma-separated.")] = None,
@@ -96,7 +97,7 @@ async def list_query(
     to = _moment(*_one(("created_at.to", created_to), ("created_at_to", old_to)))
     since = _moment(*_one(("created_at.from", created_from), ("created_at_from", old_from)))
     if since is None:
-        since = max((time.time() if to is None else to) - DEFAULT_WINDOW, 0.0)
+        since = max((clock.now() if to is None else to) - DEFAULT_WINDOW, 0.0)
     limit = _integer(
         *_one(
             ("paper.pagesz", paper_pagesz),

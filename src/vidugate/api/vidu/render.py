@@ -12,7 +12,7 @@ from vidugate.api.unified.render import platform_status, status_changed_at
 from vidugate.domain.models import Mode
 from vidugate.domain.tasks import TaskStatus, VideoTask
 from vidugate.errors import InvalidRequestError
-from vidugate.services.container import Services
+from vidugate.services.signing import UrlSigner
 from vidugate.settings import ViduDialect
 
 DIALECT_HEADER = "X-Vidugate-Vidu-Dialect"
@@ -118,10 +118,10 @@ def create_answer(task: VideoTask, images: list[str], *, platform: bool) -> dict
     return body
 
 
-def status_document(task: VideoTask, services: Services, base: str) -> dict[str, Any]:
+def status_document(task: VideoTask, signer: UrlSigner, base: str) -> dict[str, Any]:
     request = task.request
     creations = []
-    links = content_links(task, services, base)
+    links = content_links(task, signer, base)
     if links is not None:
         # Vidu's url is the plain video and watermarked_url the marked one. The sandbox draws
         # its mark into its only copy, so there both name that copy.
@@ -145,20 +145,20 @@ def status_document(task: VideoTask, services: Services, base: str) -> dict[str,
     }
 
 
-def platform_document(task: VideoTask, services: Services, base: str) -> dict[str, Any]:
+def platform_document(task: VideoTask, signer: UrlSigner, base: str) -> dict[str, Any]:
     """GET /task/{id}/creations (singular): the seed platform's query answer."""
     body: dict[str, Any] = {"id": task.id, "status": platform_status(task)}
-    links = content_links(task, services, base)
+    links = content_links(task, signer, base)
     if links is not None:
         body["video_url"] = links.video
     body["status_update_time"] = int(status_changed_at(task))
     return body
 
 
-def list_entry(task: VideoTask, services: Services, base: str) -> dict[str, Any]:
+def list_entry(task: VideoTask, signer: UrlSigner, base: str) -> dict[str, Any]:
     request = task.request
     entry = {
-        **status_document(task, services, base),
+        **status_document(task, signer, base),
         "type": request.mode.value,
         "model": request.model,
         "prompt": request.prompt,

@@ -9,12 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from starlette.responses import JSONResponse, Response
 
-from vidugate.api.deps import ApiKeyDep, ServicesDep
+from vidugate.api.body import VIDU_WORDS, read_json, validated
+from vidugate.api.deps import ApiKeyDep, SettingsDep, SignerDep, VideoServiceDep
 from vidugate.api.links import base_url
 from vidugate.api.responses import vidu_errors
 from vidugate.api.unified.schemas import PlatformTaskStatus
 from vidugate.api.vidu import listing
-from vidugate.api.vidu.body import read_json, read_new_video, validated
+from vidugate.api.vidu.body import read_new_video
 from vidugate.api.vidu.render import (
     DIALECT_HEADER,
     create_answer,
@@ -34,7 +35,8 @@ from vidugate.api.vidu.schemas import (
 from vidugate.domain.keys import ApiKey
 from vidugate.domain.models import Mode
 from vidugate.errors import ConflictError, InvalidRequestError
-from vidugate.services.container import Services
+from vidugate.services.videos import VideoService
+from vidugate.settings import Settings
 
 router = APIRouter(prefix="/vidu/ent/v2", tags=["vidu"])
 
@@ -71,21 +73,22 @@ async def _create(
     mode: Mode,
     request: Request,
     key: ApiKey,
-    services: Services,
+    videos: VideoService,
+    settings: Settings,
     idempotency_key: str | None,
     dialect: str | None,
 ) -> Response:
     # Read before anything is made: a bad header must not leave a task behind its 400.
     platform = platform_dialect(
-        dialect, request.headers.get("authorization"), services.settings.vidu_dialect
+        dialect, request.headers.get("authorization"), settings.vidu_dialect
     )
     new, images = await read_new_video(
         request,
         mode,
-        max_image_bytes=services.settings.max_image_bytes,
+        max_image_bytes=settings.max_image_bytes,
         idempotency_key=idempotency_key,
     )
-    task = await services.videos.create(key, new)
+    task = await videos.create(key, new)
     return JSONResponse(create_answer(task, images, platform=platform))
 
 
@@ -93,44 +96,48 @@ async def _create(
 async def text2video(
     request: Request,
     key: ApiKeyDep,
-    services: ServicesDep,
+    videos: VideoServiceDep,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
     dialect: DialectHeader = None,
 ) -> Response:
-    return await _create(Mode.TEXT, request, key, services, idempotency_key, dialect)
+    return await _create(Mode.TEXT, request, key, videos, settings, idempotency_key, dialect)
 
 
 @router.post("/img2video", operation_id="vidu_img2video", **_CREATE)
 async def img2video(
     request: Request,
     key: ApiKeyDep,
-    services: ServicesDep,
+    videos: VideoServiceDep,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
     dialect: DialectHeader = None,
 ) -> Response:
-    return await _create(Mode.IMAGE, request, key, services, idempotency_key, dialect)
+    return await _create(Mode.IMAGE, request, key, videos, settings, idempotency_key, dialect)
 
 
 @router.post("/start-end2video", operation_id="vidu_start_end2video", **_CREATE)
 async def start_end2video(
     request: Request,
     key: ApiKeyDep,
-    services: ServicesDep,
+    videos: VideoServiceDep,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
     dialect: DialectHeader = None,
 ) -> Response:
-    return await _create(Mode.START_END, request, key, services, idempotency_key, dialect)
+    return await _create(Mode.START_END, request, key, videos, settings, idempotency_key, dialect)
 
 
 @router.post("/reference2video", operation_id="vidu_reference2video", **_CREATE)
 async def reference2video(
     request: Request,
     key: ApiKeyDep,
-    services: ServicesDep,
+    videos: VideoServiceDep,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
     dialect: DialectHeader = None,
 ) -> Response:
-    return await _create(Mode.REFERENCE, request, key, services, idempotency_key, dialect)
+    return await _create(Mode.REFERENCE, request, key, videos, settings, idempotency_key, dialect)
 
 
 @router.get(
@@ -140,10 +147,15 @@ async def reference2video(
     responses=vidu_errors(401, 404),
 )
 async def get_creations(
-    task_id: str, request: Request, key: ApiKeyDep, services: ServicesDep
+    task_id: str,
+    request: Request,
+    key: ApiKeyDep,
+    videos: VideoServiceDep,
+    signer: SignerDep,
+    settings: SettingsDep,
 ) -> Response:
-    task = await services.videos.get(key, task_id)
-    return JSONResponse(status_document(task, services, base_url(request, services)))
+    task = await videos.get(key, task_id)
+    return JSONResponse(status_document(task, signer, base_url(request, settings)))
 
 
 @router.get(
@@ -153,11 +165,16 @@ async def get_creations(
     responses=vidu_errors(401, 404),
 )
 async def get_task(
-    task_id: str, request: Request, key: ApiKeyDep, services: ServicesDep
+    task_id: str,
+    request: Request,
+    key: ApiKeyDep,
+    videos: VideoServiceDep,
+    signer: SignerDep,
+    settings: SettingsDep,
 ) -> Response:
     """The seed platform's query (task, singular): its status words and video_url."""
-    task = await services.videos.get(key, task_id)
-    return JSONResponse(platform_document(task, services, base_url(request, services)))
+    task = await videos.get(key, task_id)
+    return JSONResponse(platform_document(task, signer, base_url(request, settings)))
 
 
 @router.post(
@@ -171,17 +188,18 @@ async def get_task(
     },
 )
 async def cancel_task(
-    task_id: str, request: Request, key: ApiKeyDep, services: ServicesDep
+    task_id: str, request: Request, key: ApiKeyDep, videos: VideoServiceDep
 ) -> Response:
-    body = validated(ViduCancelBody, await read_json(request, CANCEL_BODY_LIMIT))
+    given = await read_json(request, CANCEL_BODY_LIMIT, empty_is_no_fields=True)
+    body = validated(ViduCancelBody, given, VIDU_WORDS)
     if body.id is not None and body.id != task_id:
         raise InvalidRequestError(
             f"id ({body.id!r}) is not the task id of the path ({task_id!r}).", param="id"
         )
     try:
-        await services.videos.cancel(key, task_id)
+        await videos.cancel(key, task_id)
     except ConflictError:
-        finished = await services.videos.get(key, task_id)
+        finished = await videos.get(key, task_id)
         raise ConflictError(
             f"Task {task_id} has already finished ({state_of(finished)}); it can no longer "
             "be cancelled.",
@@ -199,10 +217,12 @@ async def cancel_task(
 async def list_tasks(
     request: Request,
     key: ApiKeyDep,
-    services: ServicesDep,
+    videos: VideoServiceDep,
+    signer: SignerDep,
+    settings: SettingsDep,
     query: Annotated[listing.ListQuery, Depends(listing.list_query)],
 ) -> Response:
-    tasks, more = await services.videos.list(
+    tasks, more = await videos.list(
         key,
         after=query.after,
         limit=query.limit,
@@ -210,10 +230,10 @@ async def list_tasks(
         where=query.where,
         offset=query.offset,
     )
-    base = base_url(request, services)
+    base = base_url(request, settings)
     return JSONResponse(
         {
-            "tasks": [list_entry(task, services, base) for task in tasks],
+            "tasks": [list_entry(task, signer, base) for task in tasks],
             "next_page_token": tasks[-1].id if more and tasks else "",
         }
     )

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Callable
 
+from vidugate.clock import Clock
 from vidugate.domain.accounts import AccountHealth, AccountState
 from vidugate.providers.base import AccountStates
 from vidugate.providers.vidu.client import Account
@@ -25,7 +25,8 @@ STATE_REFRESH_SECONDS = 5.0
 
 
 class AccountPool:
-    def __init__(self, accounts: list[Account], states: AccountStates | None) -> None:
+    def __init__(self, accounts: list[Account], states: AccountStates | None, clock: Clock) -> None:
+        self.clock = clock
         self.accounts = {account.id: account for account in accounts}
         self.states = states
         self._health: dict[str, AccountState] = {}
@@ -38,7 +39,7 @@ class AccountPool:
 
     async def refresh(self) -> None:
         """Pick up health changes made by other processes (rate-limited)."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if self.states is None or now - self._refreshed < STATE_REFRESH_SECONDS:
             return
         self._refreshed = now
@@ -48,19 +49,19 @@ class AccountPool:
 
     def takes_new_tasks(self, account_id: str, now: float | None = None) -> bool:
         state = self._health.get(account_id)
-        return state is None or state.takes_new_tasks(now or time.time())
+        return state is None or state.takes_new_tasks(now or self.clock.now())
 
     def throttled_for(self, account_id: str) -> float:
         """Seconds until a throttled account may be called again (0 when it may now)."""
         state = self._health.get(account_id)
         if state is None or state.health is not AccountHealth.THROTTLED or state.until is None:
             return 0.0
-        return max(0.0, state.until - time.time())
+        return max(0.0, state.until - self.clock.now())
 
     def soonest_free_in(self) -> float | None:
         """Seconds until the first resting (throttled or exhausted) account takes new tasks
         again; None when no account is resting (all disabled: only a person helps)."""
-        now = time.time()
+        now = self.clock.now()
         waits = [
             state.until - now
             for state in self._health.values()
@@ -72,7 +73,7 @@ class AccountPool:
 
     def open_accounts(self, exclude: set[str]) -> list[Account]:
         """The accounts that take new tasks now, but those in `exclude`."""
-        now = time.time()
+        now = self.clock.now()
         return [
             a
             for a in self.accounts.values()
@@ -81,7 +82,7 @@ class AccountPool:
 
     def resting(self) -> list[Account]:
         """The accounts kept from new tasks until a time (throttled), not for good."""
-        now = time.time()
+        now = self.clock.now()
         return [
             a
             for a in self.accounts.values()
@@ -110,7 +111,7 @@ class AccountPool:
     async def rest(
         self, account_id: str, health: AccountHealth, seconds: float, reason: str
     ) -> None:
-        await self._set(account_id, health, reason, time.time() + seconds)
+        await self._set(account_id, health, reason, self.clock.now() + seconds)
         log.warning(
             "upstream.account_%s account=%s seconds=%.0f reason=%s",
             health.value,
@@ -132,7 +133,7 @@ class AccountPool:
             health=health,
             reason=reason,
             until=until,
-            updated_at=time.time(),
+            updated_at=self.clock.now(),
         )
         self._health[account_id] = state
         if self.states is not None:

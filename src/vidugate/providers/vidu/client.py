@@ -10,11 +10,12 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import aiohttp
 
 from vidugate.errors import UpstreamOutcomeUnknownError, UpstreamUnavailableError
+from vidugate.files.private import DIR_MODE, FILE_MODE
 from vidugate.providers.vidu.mapping import error_for
 
 MAX_RESULT_BYTES = 4 * 1024**3
@@ -93,8 +94,9 @@ class ViduClient:
         return await self.call(account, "GET", "/ent/v2/credits")
 
     async def download(self, url: str, dest: Path) -> int:
-        """Stream a result file to dest (via a part file); any failure is retriable."""
-        part = dest.with_name(dest.name + ".part")
+        """Stream a result file to dest, a new file (its folder is made if missing) that no
+        one reads until the caller publishes it; on any failure, which is retriable, dest
+        is removed."""
         try:
             timeout = aiohttp.ClientTimeout(total=None, sock_read=60, connect=10)
             async with self._get_session().get(url, timeout=timeout) as response:
@@ -106,23 +108,27 @@ class ViduClient:
                 if size is not None and size <= SMALL_FILE:
                     # A small file is written in one thread hop rather than one per step.
                     data = await response.read()
-                    written = await asyncio.to_thread(_write_whole, dest, part, data)
-                else:
-                    written = await _stream_to(response, dest, part)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise UpstreamUnavailableError(
-                f"Vidu result download failed: {type(exc).__name__}"
-            ) from None
-        finally:
+                    return await asyncio.to_thread(_write_whole, dest, data)
+                return await _stream_to(response, dest)
+        except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
-                await asyncio.to_thread(part.unlink)
-        return written
+                await asyncio.to_thread(dest.unlink)
+            if isinstance(exc, aiohttp.ClientError | TimeoutError):
+                raise UpstreamUnavailableError(
+                    f"Vidu result download failed: {type(exc).__name__}"
+                ) from None
+            raise
 
 
-async def _stream_to(response: aiohttp.ClientResponse, dest: Path, part: Path) -> int:
-    await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
+def _create(dest: Path) -> BinaryIO:
+    # Private whatever the process's umask (files/private.py), and never over another file.
+    dest.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    return os.fdopen(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb")
+
+
+async def _stream_to(response: aiohttp.ClientResponse, dest: Path) -> int:
     written = 0
-    handle = await asyncio.to_thread(open, part, "wb")
+    handle = await asyncio.to_thread(_create, dest)
     try:
         async for chunk in response.content.iter_chunked(1024 * 1024):
             written += len(chunk)
@@ -131,14 +137,12 @@ async def _stream_to(response: aiohttp.ClientResponse, dest: Path, part: Path) -
             await asyncio.to_thread(handle.write, chunk)
     finally:
         await asyncio.to_thread(handle.close)
-    await asyncio.to_thread(os.replace, part, dest)
     return written
 
 
-def _write_whole(dest: Path, part: Path, data: bytes) -> int:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part.write_bytes(data)
-    os.replace(part, dest)
+def _write_whole(dest: Path, data: bytes) -> int:
+    with _create(dest) as handle:
+        handle.write(data)
     return len(data)
 
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from vidugate.clock import Clock
 from vidugate.errors import ProviderError
 from vidugate.providers.vidu.client import Account, ViduClient
 
@@ -58,8 +58,9 @@ def remaining_credits(doc: Any) -> float | None:
 
 
 class CreditBook:
-    def __init__(self, client: ViduClient) -> None:
+    def __init__(self, client: ViduClient, clock: Clock) -> None:
         self.client = client
+        self.clock = clock
         self._book: dict[str, Balance] = {}
         self._reads: dict[str, asyncio.Task[None]] = {}
 
@@ -77,7 +78,7 @@ class CreditBook:
 
     async def refresh(self, accounts: Iterable[Account]) -> None:
         """Read every balance that is unknown, stale or due (at the bounded rate)."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         wanted = [account for account in accounts if self._wants_read(account.id, now)]
         if wanted:
             await asyncio.gather(*(self.read(account) for account in wanted))
@@ -94,7 +95,7 @@ class CreditBook:
         same time share the one call."""
         running = self._reads.get(account.id)
         if running is None:
-            if time.monotonic() - self.balance(account.id).read_at < MIN_READ_INTERVAL:
+            if self.clock.monotonic() - self.balance(account.id).read_at < MIN_READ_INTERVAL:
                 return
             running = asyncio.ensure_future(self._read(account))
             self._reads[account.id] = running
@@ -103,7 +104,7 @@ class CreditBook:
 
     async def _read(self, account: Account) -> None:
         balance = self.balance(account.id)
-        balance.read_at = time.monotonic()
+        balance.read_at = self.clock.monotonic()
         balance.due_at = float("inf")
         try:
             doc = await self.client.credits(account)
@@ -143,7 +144,7 @@ class CreditBook:
             and not isinstance(charged, bool)
         ):
             balance.remain += held - float(charged)
-        balance.due_at = min(balance.due_at, time.monotonic() + AFTER_SUBMIT_SECONDS)
+        balance.due_at = min(balance.due_at, self.clock.monotonic() + AFTER_SUBMIT_SECONDS)
 
     async def refused(self, account: Account, price: float | None) -> float | None:
         """Vidu answered CreditInsufficient for a task of about `price`: remember that this

@@ -3,7 +3,6 @@ functions over parsed JSON: tested on recorded payloads, no I/O here."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from vidugate.domain.models import Mode
@@ -98,21 +97,27 @@ def create_body(
     return body
 
 
-def derived_progress(state: str, started_at: float | None, typical_seconds: float) -> int:
+def derived_progress(
+    state: str, started_at: float | None, typical_seconds: float, now: float
+) -> int:
     """Vidu gives no progress number: queueing is 5, processing rises with elapsed time
-    against the model's typical duration and stays below 100 until success."""
+    (to `now`) against the model's typical duration and stays below 100 until success."""
     if state in ("created", "queueing"):
         return 5
-    elapsed = time.time() - (started_at or time.time())
+    elapsed = now - (started_at or now)
     return min(95, 10 + int(85 * elapsed / max(typical_seconds, 1.0)))
 
 
-def job_status(doc: dict[str, Any], started_at: float | None, typical_seconds: float) -> JobStatus:
+def job_status(
+    doc: dict[str, Any], started_at: float | None, typical_seconds: float, *, now: float
+) -> JobStatus:
     state = str(doc.get("state", ""))
     if state in ("created", "queueing"):
-        return JobStatus(JobState.QUEUED, derived_progress(state, started_at, typical_seconds))
+        return JobStatus(JobState.QUEUED, derived_progress(state, started_at, typical_seconds, now))
     if state == "processing":
-        return JobStatus(JobState.RUNNING, derived_progress(state, started_at, typical_seconds))
+        return JobStatus(
+            JobState.RUNNING, derived_progress(state, started_at, typical_seconds, now)
+        )
     if state == "success":
         return JobStatus(JobState.SUCCEEDED, 99)
     if state == "failed":

@@ -3,14 +3,15 @@ platform, across several accounts."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
-import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from vidugate.clock import Clock, SystemClock
 from vidugate.domain.accounts import AccountHealth
 from vidugate.errors import (
     PermissionDeniedError,
@@ -70,8 +71,10 @@ class ViduProvider:
         input_url: InputUrl | None = None,
         callback_url: str | None = None,
         lookup_grace: float = 60.0,
+        clock: Clock | None = None,
     ) -> None:
-        self.pool = AccountPool(accounts, states)
+        self.clock = clock or SystemClock()
+        self.pool = AccountPool(accounts, states, self.clock)
         self.client = client
         self.poll_interval = poll_interval
         self.jobs_in_process = False
@@ -84,7 +87,7 @@ class ViduProvider:
         self._callbacks = CallbackVerifier(accounts)
         given = urlsplit(callback_url) if callback_url else None
         self._given_target = (given.path or "/", given.query) if given else None
-        self.credits = CreditBook(client)
+        self.credits = CreditBook(client, self.clock)
 
     def verify_callback(
         self, method: str, path: str, query: str, headers: Mapping[str, str]
@@ -246,7 +249,9 @@ class ViduProvider:
         except UpstreamUnavailableError as exc:
             await self._rest_if_throttled(account, exc)
             raise
-        status = job_status(doc, job.started_at, job.request.spec.typical_seconds)
+        status = job_status(
+            doc, job.started_at, job.request.spec.typical_seconds, now=self.clock.now()
+        )
         if status.state is JobState.FAILED and status.error is not None:
             log.warning(
                 "upstream.task_failed task_id=%s account=%s err_code=%s code=%s",
@@ -273,15 +278,15 @@ class ViduProvider:
             )
         video_url, cover_url, watermarked_url = result_urls(doc)
         video = work_dir / "video.mp4"
-        await self.client.download(video_url, video)
-        cover = None
-        if cover_url:
-            cover = work_dir / "thumbnail.jpg"
-            await self.client.download(cover_url, cover)
+        cover = work_dir / "thumbnail.jpg" if cover_url else None
         watermarked = None
         if job.request.watermark and watermarked_url:
             watermarked = work_dir / "watermarked.mp4"
-            await self.client.download(watermarked_url, watermarked)
+        wanted = [(video_url, video), (cover_url, cover), (watermarked_url, watermarked)]
+        # At once: the copy takes one round trip to the upstream's storage, not one a file.
+        await _all_or_none(
+            [self.client.download(url, path) for url, path in wanted if url and path]
+        )
         request = job.request
         return ResultFiles(
             video=video,
@@ -313,12 +318,13 @@ class ViduProvider:
 
     async def find(self, job: ProviderJob, *, wait: bool = True) -> Submission | None:
         account = self._pinned(job)
-        sent = job.submitted_at or time.time()
+        now = self.clock.now()
+        sent = job.submitted_at or now
         # Vidu's "tasks-list" names: created_at.from/.to, paper.pagesz (sic, at most 100)
         # and pager.page_token. The window allows for clock skew either way.
         params = {
             "created_at.from": _rfc3339(sent - LIST_SKEW),
-            "created_at.to": _rfc3339(time.time() + LIST_SKEW),
+            "created_at.to": _rfc3339(now + LIST_SKEW),
             "paper.pagesz": str(LIST_PAGE_SIZE),
         }
         wanted = marker(job.task_id)
@@ -332,16 +338,32 @@ class ViduProvider:
             if not token:
                 break
             params["pager.page_token"] = str(token)
-        too_soon = time.time() - sent < self.lookup_grace
-        if wait and too_soon:
+        waited = self.clock.now() - sent
+        if wait and waited < self.lookup_grace:
             raise UpstreamUnavailableError(
                 "A create's answer was lost; waiting before looking it up again.",
-                retry_after=self.lookup_grace - (time.time() - sent),
+                retry_after=self.lookup_grace - waited,
             )
         return None
 
     async def close(self) -> None:
         await self.client.close()
+
+
+async def _all_or_none(calls: list[Coroutine[Any, Any, int]]) -> None:
+    """Run the calls at once; the first to fail stops the others (each removes its own
+    file) and its error is raised, as itself rather than in a group."""
+    running = [asyncio.ensure_future(call) for call in calls]
+    try:
+        done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+    for task in done:
+        error = task.exception()
+        if error is not None:
+            raise error
 
 
 def _rfc3339(timestamp: float) -> str:

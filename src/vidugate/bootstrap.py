@@ -1,12 +1,22 @@
-"""Builds every long-lived object once, from settings, and closes them in reverse order.
-The app's lifespan and the CLI both open one of these; nothing is a module global."""
+"""The composition root: `open_gateway(settings, clock=...)` builds every long-lived object
+of one gateway process (database, file store, caches, providers, services, worker,
+sweeper), starts the worker and sweeper where the process's role runs them, and closes it
+all in reverse order. The app's lifespan opens one; nothing else builds services.
+
+It sits above the layers and may import any of them; none imports it. So the one place
+that knows both `services` and `workers` is here: the worker drives the lifecycle, and the
+services are handed only its `wake` callable. The links providers need (signed input
+URLs, the callback URL) are built by the API layer (`api/links.py`), passed in here."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from vidugate.api.links import callback_url, input_url
+from vidugate.api.readiness import Readiness
+from vidugate.clock import Clock, SystemClock
 from vidugate.files.base import FileStore
 from vidugate.files.local import LocalFileStore
 from vidugate.net.fetch import FetchPolicy, UrlFetcher
@@ -14,9 +24,11 @@ from vidugate.providers.base import Provider
 from vidugate.providers.registry import build_providers
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.callbacks import CallbackService
+from vidugate.services.content import Spritesheets
 from vidugate.services.images import DecodePool, ImageIngest
 from vidugate.services.keys import KeyService
 from vidugate.services.lifecycle import LifecycleConfig, TaskLifecycle
+from vidugate.services.retention import Retention
 from vidugate.services.signing import UrlSigner
 from vidugate.services.videos import CreateConfig, VideoService
 from vidugate.settings import Role, Settings
@@ -29,9 +41,12 @@ from vidugate.workers.runner import Worker
 from vidugate.workers.sweeper import Sweeper
 
 
-@dataclass(slots=True)
-class Services:
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    """One process's objects. Routes are given single members (api/deps.py), never this."""
+
     settings: Settings
+    clock: Clock
     database: Database
     files: FileStore
     tasks: CachedTasks
@@ -41,12 +56,18 @@ class Services:
     providers: dict[str, Provider]
     signer: UrlSigner
     callbacks: CallbackService
+    readiness: Readiness
     worker: Worker | None
     sweeper: Sweeper | None
 
 
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterator[Services]:
+async def open_gateway(
+    settings: Settings, *, clock: Clock | None = None, run_workers: bool = True
+) -> AsyncIterator[Gateway]:
+    """Everything built and started; closed on exit. `run_workers=False` builds a process
+    that serves the API only, whatever its role says (the worker and sweeper are None)."""
+    clock = clock or SystemClock()
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     files = LocalFileStore(settings.media_dir)
     fetch_policy = FetchPolicy(
@@ -61,14 +82,15 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
         repo = TaskRepository(database, cache_bytes=settings.task_cache_bytes)
         # SQLite with one process is the only set-up where no other process writes tasks.
         shared = not database.group_commit or settings.processes > 1
-        tasks = CachedTasks(repo, shared=shared, max_bytes=settings.task_cache_bytes)
+        tasks = CachedTasks(repo, shared=shared, clock=clock, max_bytes=settings.task_cache_bytes)
         fetcher = await stack.enter_async_context(UrlFetcher(fetch_policy))
-        signer = UrlSigner(settings.signing_key(), settings.signed_url_ttl_seconds)
+        signer = UrlSigner(settings.signing_key(), settings.signed_url_ttl_seconds, clock=clock)
         providers = build_providers(
             settings,
             account_states=AccountRepository(database),
-            input_url=_input_url(settings, signer),
-            callback_url=_callback_url(settings),
+            input_url=input_url(settings, signer),
+            callback_url=callback_url(settings),
+            clock=clock,
         )
         for provider in providers.values():
             stack.push_async_callback(provider.close)
@@ -79,25 +101,30 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
             LifecycleConfig(
                 retention_seconds=settings.retention_seconds,
                 work_dir=settings.work_dir,
-                spritesheet_threads=settings.spritesheet_threads,
             ),
+            clock=clock,
         )
         worker = None
         sweeper = None
         if run_workers and settings.role in (Role.ALL, Role.WORKER):
             worker = Worker(
                 lifecycle,
-                repo,
+                tasks,
+                clock=clock,
                 concurrency=settings.worker_concurrency,
                 lease_seconds=settings.lease_seconds,
                 shutdown_grace=settings.shutdown_grace_seconds,
             )
             sweeper = Sweeper(
-                tasks,
-                files,
-                NonceRepository(database),
-                row_retention=settings.task_row_retention_seconds,
+                Retention(
+                    tasks,
+                    files,
+                    NonceRepository(database),
+                    row_retention=settings.task_row_retention_seconds,
+                ),
+                clock=clock,
             )
+        wake_worker = worker.wake if worker is not None else _no_worker
         decode_pool = DecodePool(settings.image_decode_threads)
         stack.callback(decode_pool.close)
         videos = VideoService(
@@ -116,22 +143,26 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
                 deadline_seconds=settings.task_deadline_seconds,
                 off_peak_deadline_seconds=settings.off_peak_deadline_seconds,
             ),
-            wake_worker=worker.wake if worker is not None else _no_worker,
+            wake_worker=wake_worker,
+            clock=clock,
             page_bytes=settings.list_page_bytes,
+            sheets=Spritesheets(files, settings.work_dir, threads=settings.spritesheet_threads),
         )
-        services = Services(
+        gateway = Gateway(
             settings=settings,
+            clock=clock,
             database=database,
             files=files,
             tasks=tasks,
-            keys=KeyService(KeyRepository(database), cache_seconds=settings.key_cache_seconds),
+            keys=KeyService(
+                KeyRepository(database), cache_seconds=settings.key_cache_seconds, clock=clock
+            ),
             videos=videos,
             lifecycle=lifecycle,
             providers=providers,
             signer=signer,
-            callbacks=CallbackService(
-                tasks, providers, NonceRepository(database), videos.wake_worker
-            ),
+            callbacks=CallbackService(tasks, providers, NonceRepository(database), wake_worker),
+            readiness=Readiness(database.ping, worker, clock),
             worker=worker,
             sweeper=sweeper,
         )
@@ -139,26 +170,7 @@ async def open_services(settings: Settings, *, run_workers: bool) -> AsyncIterat
             if loop is not None:
                 await loop.start()
                 stack.push_async_callback(loop.stop)
-        yield services
-
-
-def _input_url(settings: Settings, signer: UrlSigner) -> Callable[[str, int], str] | None:
-    """Signed links to a task's input images, for upstreams that fetch them (Vidu), when
-    the gateway has a public address; without one, images travel inline."""
-    base = settings.public_base_url
-    if base is None:
-        return None
-
-    def url(task_id: str, index: int) -> str:
-        return f"{base}/v1/inputs/{task_id}/{index}?{signer.sign(task_id, f'input{index}')}"
-
-    return url
-
-
-def _callback_url(settings: Settings) -> str | None:
-    if settings.public_base_url is None or not settings.vidu_callbacks:
-        return None
-    return f"{settings.public_base_url}/v1/upstream/vidu/callback"
+        yield gateway
 
 
 def _no_worker() -> None:

@@ -1,0 +1,31 @@
+"""The seam for what must happen together with a task's change: an effect is called by the
+store with the open connection, inside the transaction that writes the change, once the
+change is known to have won (its conditional write matched). Whatever the effect writes
+commits with the change or rolls back with it; an effect that raises undoes the change,
+and the caller of `apply` (or `create`) gets its exception.
+
+None are registered today. The ledger (reserve on `Created`, settle on `Completed`, refund
+on `Failed` and `Cancelled`) and the webhook outbox (a row per final state) are meant to
+be effects, registered where the application is composed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vidugate.domain.tasks import VideoTask
+from vidugate.domain.transitions import Transition
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    transition: Transition
+    task: VideoTask  # the row as the change left it
+    now: float  # the time the change was written with
+
+
+# Effects see only changes applied through `apply`/`create`; a worker's hand-back of a
+# higher progress is scheduling bookkeeping, batched for thousands of tasks, and has none.
+TaskEffect = Callable[[AsyncConnection, Applied], Awaitable[None]]
