@@ -20,7 +20,6 @@ from vidugate.clock import Clock, SystemClock
 from vidugate.files.base import FileStore
 from vidugate.files.local import LocalFileStore
 from vidugate.net.fetch import FetchPolicy, UrlFetcher
-from vidugate.providers.base import Provider
 from vidugate.providers.registry import build_providers
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.callbacks import CallbackService
@@ -45,20 +44,14 @@ from vidugate.workers.sweeper import Sweeper
 class Gateway:
     """One process's objects. Routes are given single members (api/deps.py), never this."""
 
-    settings: Settings
-    clock: Clock
     database: Database
     files: FileStore
     tasks: CachedTasks
     keys: KeyService
     videos: VideoService
-    lifecycle: TaskLifecycle
-    providers: dict[str, Provider]
     signer: UrlSigner
     callbacks: CallbackService
     readiness: Readiness
-    worker: Worker | None
-    sweeper: Sweeper | None
 
 
 @contextlib.asynccontextmanager
@@ -66,7 +59,7 @@ async def open_gateway(
     settings: Settings, *, clock: Clock | None = None, run_workers: bool = True
 ) -> AsyncIterator[Gateway]:
     """Everything built and started; closed on exit. `run_workers=False` builds a process
-    that serves the API only, whatever its role says (the worker and sweeper are None)."""
+    that serves the API only, whatever its role says (no worker, no sweeper)."""
     clock = clock or SystemClock()
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     files = LocalFileStore(settings.media_dir)
@@ -80,6 +73,7 @@ async def open_gateway(
             open_database(settings.resolved_database_url, settings.database_pool_size)
         )
         repo = TaskRepository(database, cache_bytes=settings.task_cache_bytes)
+        nonces = NonceRepository(database)
         # SQLite with one process is the only set-up where no other process writes tasks.
         shared = not database.group_commit or settings.processes > 1
         tasks = CachedTasks(repo, shared=shared, clock=clock, max_bytes=settings.task_cache_bytes)
@@ -119,7 +113,7 @@ async def open_gateway(
                 Retention(
                     tasks,
                     files,
-                    NonceRepository(database),
+                    nonces,
                     row_retention=settings.task_row_retention_seconds,
                 ),
                 clock=clock,
@@ -149,8 +143,6 @@ async def open_gateway(
             sheets=Spritesheets(files, settings.work_dir, threads=settings.spritesheet_threads),
         )
         gateway = Gateway(
-            settings=settings,
-            clock=clock,
             database=database,
             files=files,
             tasks=tasks,
@@ -158,13 +150,9 @@ async def open_gateway(
                 KeyRepository(database), cache_seconds=settings.key_cache_seconds, clock=clock
             ),
             videos=videos,
-            lifecycle=lifecycle,
-            providers=providers,
             signer=signer,
-            callbacks=CallbackService(tasks, providers, NonceRepository(database), wake_worker),
+            callbacks=CallbackService(tasks, providers, nonces, wake_worker),
             readiness=Readiness(database.ping, worker, clock),
-            worker=worker,
-            sweeper=sweeper,
         )
         for loop in (worker, sweeper):
             if loop is not None:

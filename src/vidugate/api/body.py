@@ -96,11 +96,17 @@ async def read_json(request: Request, limit: int, *, empty_is_no_fields: bool) -
         ) from None
     if empty_is_no_fields and not raw.strip():
         return {}
-    if media_type(request) not in ("application/json", ""):
+    sent_as = media_type(request)
+    if sent_as not in ("application/json", ""):
         raise UnsupportedMediaError(
-            f"Send the body as application/json (got {media_type(request)!r}).",
+            f"Send the body as application/json (got {sent_as!r}).",
             param="Content-Type",
         )
+    return json_fields(raw)
+
+
+def json_fields(raw: bytes) -> dict[str, Any]:
+    """A JSON body's fields, those sent as null left out (as if not sent)."""
     return {key: value for key, value in json_object(raw).items() if value is not None}
 
 

@@ -188,10 +188,6 @@ class CachedTasks:
         """Hand back every lease of these (dead, or stopping) workers."""
         return await self.repo.release_owners(owners)
 
-    async def poke(self, task_id: str) -> bool:
-        """Make an active task due at once (an upstream said it changed)."""
-        return await self.repo.poke(task_id)
-
     async def poke_upstream(self, account: str, upstream_id: str) -> str | None:
         """Make the active task following this upstream job due at once; its id, if any."""
         return await self.repo.poke_upstream(account, upstream_id)

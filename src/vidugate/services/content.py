@@ -58,6 +58,11 @@ class StoredContent:
     filename: str
 
 
+def served_video_key(task: VideoTask) -> str | None:
+    """The video a client gets by default: the watermarked copy when there is one."""
+    return task.watermarked_key or task.video_key
+
+
 class Spritesheets:
     """Each completed task's spritesheet, made from its stored video the first time it is
     asked for and stored beside it (at the key the completion named), once per key however
@@ -84,7 +89,7 @@ class Spritesheets:
         return await asyncio.shield(making)
 
     async def _make(self, task: VideoTask, key: str) -> int | None:
-        source = task.watermarked_key or task.video_key  # the video a client gets by default
+        source = served_video_key(task)
         if source is None:
             return None
         scratch = self.work_dir / f"{task.id}.{secrets.token_hex(6)}.jpg"
@@ -145,7 +150,7 @@ async def locate(
     if task.expired(now):
         raise GoneError(f"The content of video {task.id} has expired and was removed.")
     key = {
-        Variant.VIDEO: task.watermarked_key or task.video_key,
+        Variant.VIDEO: served_video_key(task),
         Variant.THUMBNAIL: task.thumbnail_key,
         Variant.ORIGINAL: task.video_key if task.watermarked_key else None,
         Variant.SPRITESHEET: task.spritesheet_key,

@@ -22,7 +22,7 @@ from vidugate.files.base import FileStore
 from vidugate.providers.base import JobState, Provider, ProviderJob
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.results import ResultKeeper, result_prefix
-from vidugate.services.submission import Submitter, input_prefix
+from vidugate.services.submission import Submitter, input_prefix, job_of
 
 __all__ = [
     "LifecycleConfig",
@@ -60,20 +60,6 @@ class Next:
 
 def backoff(attempts: int) -> float:
     return float(min(MAX_BACKOFF, 2 ** min(attempts, 6)))
-
-
-def job_of(task: VideoTask) -> ProviderJob:
-    """The job as a provider is told about it to follow it, cancel it or fetch its result:
-    no input images (only a submit needs them; a status poll must not touch storage)."""
-    return ProviderJob(
-        task_id=task.id,
-        request=task.request,
-        image_paths=(),
-        upstream_id=task.upstream_id,
-        account=task.upstream_account,
-        submitted_at=task.submitted_at,
-        started_at=task.started_at,
-    )
 
 
 class TaskLifecycle:

@@ -35,6 +35,20 @@ class TaskStoppedError(Exception):
     """The task was cancelled or deleted before its create was sent: send nothing."""
 
 
+def job_of(task: VideoTask) -> ProviderJob:
+    """The job as a provider is told about it to follow it, cancel it or fetch its result:
+    no input images (only a submit needs them; a status poll must not touch storage)."""
+    return ProviderJob(
+        task_id=task.id,
+        request=task.request,
+        image_paths=(),
+        upstream_id=task.upstream_id,
+        account=task.upstream_account,
+        submitted_at=task.submitted_at,
+        started_at=task.started_at,
+    )
+
+
 class Submitter:
     def __init__(self, tasks: CachedTasks, files: FileStore, clock: Clock) -> None:
         self.tasks = tasks
@@ -55,16 +69,7 @@ class Submitter:
             if current is None or current.status.terminal:
                 return None
             raise
-        return ProviderJob(
-            task_id=task.id,
-            request=task.request,
-            image_paths=images,
-            watermark_path=watermark,
-            upstream_id=task.upstream_id,
-            account=task.upstream_account,
-            submitted_at=task.submitted_at,
-            started_at=task.started_at,
-        )
+        return replace(job_of(task), image_paths=images, watermark_path=watermark)
 
     async def submit(self, task: VideoTask, owner: str, provider: Provider) -> float | None:
         """Send a queued task's create (or find the one an earlier attempt sent); when to

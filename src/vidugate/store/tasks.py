@@ -29,16 +29,13 @@ from vidugate.store.listing import TaskPages
 from vidugate.store.tables import TaskRow
 
 T = cast(Table, TaskRow.__table__)
-_REQUEST_FIELDS = {f.name for f in dataclasses.fields(VideoRequest)}
+_REQUEST_NAMES = tuple(f.name for f in dataclasses.fields(VideoRequest))
 # The scheduling names are re-exported: callers know one module for task rows.
 __all__ = ["URGENT", "DuplicateIdempotencyKeyError", "Release", "TaskRepository", "held"]
 
 
 class DuplicateIdempotencyKeyError(Exception):
     pass
-
-
-_REQUEST_NAMES = tuple(f.name for f in dataclasses.fields(VideoRequest))
 
 
 def _params(request: VideoRequest) -> dict[str, Any]:
@@ -60,7 +57,7 @@ REQUEST_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def _request_of(params_json: str) -> VideoRequest:
-    params = {k: v for k, v in json.loads(params_json).items() if k in _REQUEST_FIELDS}
+    params = {k: v for k, v in json.loads(params_json).items() if k in _REQUEST_NAMES}
     params["mode"] = Mode(params["mode"])
     return VideoRequest(**params)
 

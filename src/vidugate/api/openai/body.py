@@ -15,7 +15,7 @@ from starlette.types import Message, Receive
 from vidugate.api.body import (
     OPENAI_WORDS,
     body_limit,
-    json_object,
+    json_fields,
     media_type,
     shown_name,
     validated,
@@ -148,8 +148,7 @@ async def _read_form(request: Request, limit: int) -> FormData:
 
 
 async def _json_fields(request: Request) -> dict[str, Any]:
-    data = json_object(await request.body())
-    return {k: v for k, v in data.items() if v is not None}
+    return json_fields(await request.body())
 
 
 def _form_fields(

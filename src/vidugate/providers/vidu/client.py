@@ -5,7 +5,6 @@ the gateway's errors here, told apart by whether the request could have reached 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -95,8 +94,8 @@ class ViduClient:
 
     async def download(self, url: str, dest: Path) -> int:
         """Stream a result file to dest, a new file (its folder is made if missing) that no
-        one reads until the caller publishes it; on any failure, which is retriable, dest
-        is removed."""
+        one reads until the caller publishes it. On a failure the caller removes the
+        attempt's files (services/results.py), whatever was written of dest with them."""
         try:
             timeout = aiohttp.ClientTimeout(total=None, sock_read=60, connect=10)
             async with self._get_session().get(url, timeout=timeout) as response:
@@ -110,14 +109,10 @@ class ViduClient:
                     data = await response.read()
                     return await asyncio.to_thread(_write_whole, dest, data)
                 return await _stream_to(response, dest)
-        except BaseException as exc:
-            with contextlib.suppress(FileNotFoundError):
-                await asyncio.to_thread(dest.unlink)
-            if isinstance(exc, aiohttp.ClientError | TimeoutError):
-                raise UpstreamUnavailableError(
-                    f"Vidu result download failed: {type(exc).__name__}"
-                ) from None
-            raise
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamUnavailableError(
+                f"Vidu result download failed: {type(exc).__name__}"
+            ) from None
 
 
 def _create(dest: Path) -> BinaryIO:

@@ -351,8 +351,8 @@ class ViduProvider:
 
 
 async def _all_or_none(calls: list[Coroutine[Any, Any, int]]) -> None:
-    """Run the calls at once; the first to fail stops the others (each removes its own
-    file) and its error is raised, as itself rather than in a group."""
+    """Run the calls at once; the first to fail stops the others (the caller removes
+    what they wrote) and its error is raised, as itself rather than in a group."""
     running = [asyncio.ensure_future(call) for call in calls]
     try:
         done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
