@@ -9,8 +9,13 @@ its own process apart from its children (the sandbox's render forkserver). With
 --before SRC, the create is measured a second time on the source tree SRC (an older
 src/ of vidugate, put first on PYTHONPATH), in the same run.
 
+With --accounting, only the JSON create is measured, with accounting off (no price table)
+and on (VIDUGATE_PRICES_FILE=prices.example.toml, the key a funded tenant's): two API-only
+gateways started side by side, measured in turns (off, on, on, off, ...) so that a change
+in the machine's load falls on both alike.
+
     uv run python bench/api_bench.py [--seconds 8] [--connections 32] [--rounds 3] \
-        [--before /path/to/old/src]
+        [--before /path/to/old/src] [--accounting]
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ SERVER_CPU, LOAD_CPU = "0", "1" if CPUS > 1 else "0"
 # The goals of issue 11 (item 7).
 CREATE_SHARE_GOAL = 0.25  # JSON create req/s of the bare POST's
 CREATE_P99_GOAL_MS = 20.0
+ACCOUNTING_GOAL = 0.90  # issue 12: JSON create with accounting on, of the figure with it off
+PRICES_FILE = HERE.parent / "prices.example.toml"
+BENCH_BALANCE = "1000000000"  # the funded tenant's: never the limit in a run
 RSS_GOAL_MB = 150.0  # the gateway process after the load, its children apart
 SETTLE_SECONDS = 3.0  # idle time before a memory reading
 
@@ -150,7 +158,10 @@ def measure(
         )
 
     run(2)  # warm-up
-    runs = [run(args.seconds) for _ in range(args.rounds)]
+    return median_of([run(args.seconds) for _ in range(args.rounds)])
+
+
+def median_of(runs: list[Figure]) -> Figure:
     return Figure(
         rps=statistics.median(r.rps for r in runs),
         p50_ms=statistics.median(r.p50_ms for r in runs),
@@ -161,8 +172,16 @@ def measure(
 
 
 def start_gateway(
-    data_dir: Path, port: int, role: str, source: str | None = None
+    data_dir: Path,
+    port: int,
+    role: str,
+    source: str | None = None,
+    *,
+    key: str | None = None,
+    settings: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
+    """A `vidugate serve` on data_dir and the key to use: `key`, or else the one the
+    first start on an empty data dir prints."""
     env = {
         **os.environ,
         **({"PYTHONPATH": source} if source else {}),
@@ -170,18 +189,40 @@ def start_gateway(
         "VIDUGATE_PORT": str(port),
         "VIDUGATE_ROLE": role,
         "VIDUGATE_LOG_LEVEL": "warning",
+        **(settings or {}),
     }
     proc = subprocess.Popen(
         ["taskset", "-c", SERVER_CPU, sys.executable, "-m", "vidugate", "serve"],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL if key else subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
-    assert proc.stdout is not None
-    first = proc.stdout.readline().decode().strip()
-    key = first.split("=", 1)[1] if first.startswith("export VIDUGATE_API_KEY=") else ""
+    if key is None:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().decode().strip()
+        key = first.split("=", 1)[1] if first.startswith("export VIDUGATE_API_KEY=") else ""
     wait_up(f"http://127.0.0.1:{port}/healthz", proc)
     return proc, key
+
+
+def cli_json(data_dir: Path, *args: str) -> dict[str, object]:
+    """`vidugate ARGS --json` on data_dir's database (no server running)."""
+    env = {**os.environ, "VIDUGATE_DATA_DIR": str(data_dir)}
+    out = subprocess.run(
+        [sys.executable, "-m", "vidugate", *args, "--json"],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    answer: dict[str, object] = json.loads(out)
+    return answer
+
+
+def funded_key(data_dir: Path) -> str:
+    """A client key of a new tenant with a balance no run can spend, made through the CLI
+    before the gateway starts."""
+    data_dir.mkdir(parents=True)
+    tenant = cli_json(data_dir, "tenants", "create", "bench", "--balance", BENCH_BALANCE)
+    made = cli_json(data_dir, "keys", "create", "--name", "bench", "--tenant", str(tenant["id"]))
+    return str(made["token"])
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -195,9 +236,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--before", help="an older src/ to measure the create on as well")
+    parser.add_argument(
+        "--accounting", action="store_true", help="the create with accounting off and on only"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
+    if args.accounting:
+        accounting(args)
+        return
 
     results: dict[str, Figure] = {}
     loads = [load_average()]
@@ -261,6 +308,83 @@ def main() -> None:
     report(args, results, memory, loads)
 
 
+def accounting(args: argparse.Namespace) -> None:
+    loads = [load_average()]
+    runs: dict[str, list[Figure]] = {"accounting off": [], "accounting on": []}
+    servers: dict[str, tuple[subprocess.Popen[bytes], str, str]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            port = free_port()
+            proc, key = start_gateway(Path(tmp) / "off", port, "api")
+            servers["accounting off"] = (proc, key, f"http://127.0.0.1:{port}/v1/videos")
+            key = funded_key(Path(tmp) / "on")
+            port = free_port()
+            proc, _ = start_gateway(
+                Path(tmp) / "on", port, "api", key=key,
+                settings={"VIDUGATE_PRICES_FILE": str(PRICES_FILE)},
+            )  # fmt: skip
+            servers["accounting on"] = (proc, key, f"http://127.0.0.1:{port}/v1/videos")
+            check_charged(servers["accounting on"][2], key)
+
+            def run(name: str, seconds: int) -> Figure:
+                proc, key, url = servers[name]
+                return wrk(
+                    url, seconds=seconds, connections=args.connections, key=key,
+                    script="post.lua", pid=proc.pid,
+                )  # fmt: skip
+
+            for name in runs:
+                run(name, 2)  # warm-up
+            order = list(runs)
+            for _ in range(args.rounds):
+                for name in order:
+                    runs[name].append(run(name, args.seconds))
+                order.reverse()  # off, on, on, off, ...: neither always goes first
+        finally:
+            for proc, _key, _url in servers.values():
+                stop(proc)
+    loads.append(load_average())
+    report_accounting(args, {name: median_of(figures) for name, figures in runs.items()}, loads)
+
+
+def check_charged(url: str, key: str) -> None:
+    """The funded key's create carries a reserved price: accounting is on for it."""
+    answer = httpx.post(
+        url,
+        headers={"Authorization": f"Bearer {key}"},
+        json={"model": "viduq2-turbo", "prompt": "bench", "duration": 5},
+    )
+    price = answer.json().get("price") if answer.status_code == 200 else None
+    if not price or price.get("state") != "reserved":
+        raise SystemExit(f"accounting is not on: {answer.status_code} {answer.text[:300]}")
+
+
+def print_figures(results: dict[str, Figure]) -> None:
+    print(f"{'':16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'CPU us/req':>12}")
+    for name, fig in results.items():
+        print(f"{name:16}{fig.rps:>10.0f}{fig.p50_ms:>10.2f}{fig.p99_ms:>10.2f}{fig.errors:>8}"
+              f"{fig.cpu_us:>12.0f}")  # fmt: skip
+
+
+def report_accounting(
+    args: argparse.Namespace, results: dict[str, Figure], loads: list[str]
+) -> None:
+    print(f"\nserver on cpu {SERVER_CPU}, wrk on cpu {LOAD_CPU}, {args.connections} connections, "
+          f"JSON create, median of {args.rounds} x {args.seconds}s each, measured in turns; "
+          f"load average before {loads[0]}, after {loads[1]}\n")  # fmt: skip
+    print_figures(results)
+    off, on = results["accounting off"], results["accounting on"]
+    by_rps, by_cpu = on.rps / off.rps, off.cpu_us / on.cpu_us
+    print()
+    for what, share in (("req/s", by_rps), ("CPU per request", by_cpu)):
+        met = "met" if share >= ACCOUNTING_GOAL else "NOT met"
+        print(f"goal: create with accounting >= {ACCOUNTING_GOAL:.0%} of without, by {what}: "
+              f"{share:.1%}: {met}")  # fmt: skip
+    errors = off.errors + on.errors
+    print(f"goal: no errors: {errors}: {'met' if errors == 0 else 'NOT met'}")
+    print(json.dumps({"results": {k: vars(v) for k, v in results.items()}, "load": loads}))
+
+
 def report(
     args: argparse.Namespace,
     results: dict[str, Figure],
@@ -270,10 +394,7 @@ def report(
     print(f"\nserver on cpu {SERVER_CPU}, wrk on cpu {LOAD_CPU}, {args.connections} connections, "
           f"median of {args.rounds} x {args.seconds}s; load average before {loads[0]}, "
           f"after {loads[1]}\n")  # fmt: skip
-    print(f"{'':16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'CPU us/req':>12}")
-    for name, fig in results.items():
-        print(f"{name:16}{fig.rps:>10.0f}{fig.p50_ms:>10.2f}{fig.p99_ms:>10.2f}{fig.errors:>8}"
-              f"{fig.cpu_us:>12.0f}")  # fmt: skip
+    print_figures(results)
     for verb in ("GET", "POST"):
         gateway, bare = results[f"gateway {verb}"], results[f"bare {verb}"]
         print(f"gateway/bare {verb}: {gateway.rps / bare.rps:.0%} by req/s, "

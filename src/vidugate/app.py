@@ -11,7 +11,9 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from vidugate import __version__
-from vidugate.api import docs, errors, health, inputs, limits, upstream
+from vidugate.api import billing, docs, errors, health, inputs, limits, upstream
+from vidugate.api.admin import reports as admin_reports
+from vidugate.api.admin import routes as admin_routes
 from vidugate.api.deps import RouteObjects
 from vidugate.api.middleware import FastLane, RequestIdMiddleware
 from vidugate.api.openai import models as openai_models
@@ -89,12 +91,15 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         # to the API processes, so routing can never split a client between the two.
         return app
     app.include_router(openai_unsupported.router)  # first: its paths are no video ids
+    app.include_router(billing.router)  # ahead of /v1/videos/{video_id}: "quote" is none
     app.include_router(openai_videos.router)
     app.include_router(openai_models.router)
     app.include_router(vidu_routes.router)
     app.include_router(unified_routes.router)
     app.include_router(inputs.router)
     app.include_router(upstream.router)
+    app.include_router(admin_routes.router)
+    app.include_router(admin_reports.router)
     return app
 
 

@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from vidugate.api.links import callback_url, input_url
 from vidugate.api.readiness import Readiness
 from vidugate.clock import Clock, SystemClock
+from vidugate.domain.ledger import CancelPolicy
+from vidugate.domain.prices import load_prices
 from vidugate.files.base import FileStore
 from vidugate.files.local import LocalFileStore
 from vidugate.net.fetch import FetchPolicy, UrlFetcher
 from vidugate.providers.registry import build_providers
+from vidugate.services.billing import Billing, PriceBook
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.callbacks import CallbackService
 from vidugate.services.content import Spritesheets
@@ -34,8 +37,11 @@ from vidugate.settings import Role, Settings
 from vidugate.store.accounts import AccountRepository
 from vidugate.store.db import Database, open_database
 from vidugate.store.keys import KeyRepository
+from vidugate.store.ledger import Ledger
 from vidugate.store.nonces import NonceRepository
+from vidugate.store.prices import PriceRepository
 from vidugate.store.tasks import TaskRepository
+from vidugate.store.tenants import TenantRepository
 from vidugate.workers.runner import Worker
 from vidugate.workers.sweeper import Sweeper
 
@@ -49,6 +55,7 @@ class Gateway:
     tasks: CachedTasks
     keys: KeyService
     videos: VideoService
+    billing: Billing
     signer: UrlSigner
     callbacks: CallbackService
     readiness: Readiness
@@ -72,7 +79,15 @@ async def open_gateway(
         database = await stack.enter_async_context(
             open_database(settings.resolved_database_url, settings.database_pool_size)
         )
-        repo = TaskRepository(database, cache_bytes=settings.task_cache_bytes)
+        ledger = Ledger(database, CancelPolicy(percent_after_start=settings.cancel_charge_percent))
+        repo = TaskRepository(
+            database, cache_bytes=settings.task_cache_bytes, effects=[ledger.effect]
+        )
+        prices = PriceBook(PriceRepository(database), clock=clock)
+        if settings.prices_file is not None:
+            # Checked by serve's preflight already; a table stored by another process
+            # starting with the same file is the same table, stored once.
+            await prices.set(load_prices(settings.prices_file), f"file {settings.prices_file}")
         nonces = NonceRepository(database)
         # SQLite with one process is the only set-up where no other process writes tasks.
         shared = not database.group_commit or settings.processes > 1
@@ -141,15 +156,18 @@ async def open_gateway(
             clock=clock,
             page_bytes=settings.list_page_bytes,
             sheets=Spritesheets(files, settings.work_dir, threads=settings.spritesheet_threads),
+            prices=prices,
+        )
+        keys = KeyService(
+            KeyRepository(database), cache_seconds=settings.key_cache_seconds, clock=clock
         )
         gateway = Gateway(
             database=database,
             files=files,
             tasks=tasks,
-            keys=KeyService(
-                KeyRepository(database), cache_seconds=settings.key_cache_seconds, clock=clock
-            ),
+            keys=keys,
             videos=videos,
+            billing=Billing(TenantRepository(database), ledger, keys, prices, clock=clock),
             signer=signer,
             callbacks=CallbackService(tasks, providers, nonces, wake_worker),
             readiness=Readiness(database.ping, worker, clock),

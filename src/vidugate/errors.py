@@ -7,6 +7,8 @@ surface renders them in its own envelope in exactly one place.
      │    ├── RequestTimeoutError   408 request_timeout: the body stalled or took too long
      │    └── UnsupportedMediaError 415 unsupported_media_type
      ├── AuthenticationError        401 invalid_api_key
+     ├── PaymentRequiredError       402 insufficient_quota: the tenant's balance or the
+     │                                  key's spend cap does not cover the price
      ├── PermissionDeniedError      403 invalid_signature
      ├── NotFoundError              404 not_found
      ├── ConflictError              409 conflict / video_not_ready
@@ -71,6 +73,12 @@ class AuthenticationError(VidugateError):
     status = 401
     type = "invalid_request_error"
     code = "invalid_api_key"
+
+
+class PaymentRequiredError(VidugateError):
+    status = 402
+    type = "insufficient_quota"
+    code = "insufficient_quota"
 
 
 class PermissionDeniedError(VidugateError):

@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import tomllib
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
@@ -236,6 +237,27 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a finished task's row (and its Idempotency-Key) is kept after "
         "it finished; then it is purged. At least VIDUGATE_RETENTION_SECONDS.",
+    )
+
+    prices_file: Path | None = Field(
+        default=None,
+        description="A price table (TOML or JSON, see prices.example.toml) stored in the "
+        "database at start, replacing the one in force if it differs. With no price table "
+        "(none here, none set through the admin API) nothing is charged.",
+    )
+    cancel_charge_percent: Decimal = Field(
+        default=Decimal(100),
+        ge=0,
+        le=100,
+        description="What a cancel costs, in percent of the price, once the upstream has begun "
+        "making the video (before that it is refunded in full). Vidu cannot stop a task it "
+        "is processing and charges for it.",
+    )
+    upstream_credit_value: Decimal | None = Field(
+        default=None,
+        ge=0,
+        description="What one upstream credit (Vidu's) costs you, in the price table's "
+        "currency: the margin report's cost side. Unset: the report shows credits only.",
     )
 
     head_timeout_seconds: float = Field(

@@ -9,6 +9,7 @@ failed). Seeing `in_progress` from real clients is tests/clients' part."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -177,13 +178,13 @@ def test_keys_list_shows_each_keys_dialect(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "auto" in refused.stderr
     assert "openai" in refused.stderr
-    listed = cli({**env, "COLUMNS": "200"}, "keys", "list")
+    listed = cli(env, "keys", "list")
     assert listed.returncode == 0, listed.stderr
-    rows = {
-        cells[1]: cells[3]
-        for line in listed.stdout.splitlines()
-        if len(cells := [c.strip() for c in line.split("│")[1:-1]]) == 6
-    }
+    for name in ("plain", "litellm-users", "curl-users"):
+        assert name in listed.stdout
+    as_json = cli(env, "keys", "list", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    rows = {key["name"]: key["status_dialect"] for key in json.loads(as_json.stdout)}
     assert rows == {"plain": "auto", "litellm-users": "openai", "curl-users": "seed"}
 
 

@@ -24,6 +24,7 @@ REASONS: dict[type[errors.VidugateError], str] = {
     errors.VidugateError: "InternalServiceFailure",
     errors.InvalidRequestError: "FieldInvalid",
     errors.AuthenticationError: "Unauthorized",
+    errors.PaymentRequiredError: "CreditInsufficient",  # Vidu's own: short of credits
     errors.PermissionDeniedError: "PermissionDenied",
     errors.NotFoundError: "TaskNotFound",
     errors.ConflictError: "Conflict",

@@ -13,7 +13,10 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "vidugate"
 WRITES = {"create", "apply", "claim_due", "release_many", "renew", "release_owners", "poke"}
 WRITES |= {"purge"}
 STATUS_WRITERS = {"apply", "create"}
-TABLE_MODULES = {"store/tasks.py", "store/leases.py", "store/listing.py"}
+# The ledger writes a task's charge columns (never its status), inside the transaction of
+# the transition that ends it; the usage reports read tasks for upstream cost.
+TABLE_MODULES = {"store/tasks.py", "store/leases.py", "store/listing.py", "store/ledger.py"}
+TABLE_MODULES |= {"store/usage.py"}
 ONE_WRITER = "services/cached_tasks.py"
 
 

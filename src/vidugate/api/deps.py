@@ -11,9 +11,10 @@ from fastapi import Depends, Request
 
 from vidugate.api.readiness import Readiness
 from vidugate.clock import Clock
-from vidugate.domain.keys import ApiKey
+from vidugate.domain.keys import ApiKey, KeyRole
 from vidugate.errors import AuthenticationError
 from vidugate.files.base import FileStore
+from vidugate.services.billing import Billing
 from vidugate.services.callbacks import CallbackService
 from vidugate.services.keys import KeyService
 from vidugate.services.signing import UrlSigner
@@ -29,6 +30,9 @@ class RouteObjects(Protocol):
 
     @property
     def keys(self) -> KeyService: ...
+
+    @property
+    def billing(self) -> Billing: ...
 
     @property
     def signer(self) -> UrlSigner: ...
@@ -68,6 +72,10 @@ async def get_videos(request: Request) -> VideoService:
     return objects_of(request).videos
 
 
+async def get_billing(request: Request) -> Billing:
+    return objects_of(request).billing
+
+
 async def get_signer(request: Request) -> UrlSigner:
     return objects_of(request).signer
 
@@ -87,6 +95,7 @@ async def get_readiness(request: Request) -> Readiness:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 VideoServiceDep = Annotated[VideoService, Depends(get_videos)]
+BillingDep = Annotated[Billing, Depends(get_billing)]
 SignerDep = Annotated[UrlSigner, Depends(get_signer)]
 FileStoreDep = Annotated[FileStore, Depends(get_files)]
 CallbackServiceDep = Annotated[CallbackService, Depends(get_callbacks)]
@@ -113,3 +122,11 @@ async def authenticate(request: Request) -> ApiKey:
 
 
 ApiKeyDep = Annotated[ApiKey, Depends(authenticate)]
+
+
+async def authenticate_admin(request: Request) -> ApiKey:
+    """An admin key (vga-...): the admin API's only credential; a client key is refused."""
+    return await objects_of(request).keys.authenticate(bearer_token(request), KeyRole.ADMIN)
+
+
+AdminKeyDep = Annotated[ApiKey, Depends(authenticate_admin)]

@@ -21,6 +21,7 @@ from vidugate.errors import (
     GoneError,
     InvalidRequestError,
     NotFoundError,
+    PaymentRequiredError,
     PermissionDeniedError,
     VidugateError,
 )
@@ -40,6 +41,8 @@ VIDU_REASONS: dict[type[VidugateError], str] = {
     PermissionDeniedError: "PermissionDenied",
     ConflictError: "Conflict",
     GoneError: "ContentExpired",
+    # Vidu's own answer when an account cannot pay for a task.
+    PaymentRequiredError: "CreditInsufficient",
 }
 VIDU_INTERNAL = "InternalServiceFailure"
 

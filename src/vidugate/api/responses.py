@@ -17,6 +17,8 @@ Responses = dict[int | str, dict[str, Any]]
 WHY: dict[int, str] = {
     400: "Invalid request: the error names the field (param) and what it allows",
     401: "Missing, malformed or unknown API key",
+    402: "The tenant's balance (or the key's spend cap) does not cover the price; nothing "
+    "was created",
     403: "Bad or expired signed link",
     404: "Not there, or not this key's (another key's task answers the same)",
     408: "The request body did not arrive in time (it stalled or took too long)",

@@ -1,16 +1,32 @@
-"""`vidugate keys create|list|revoke`: works on the database directly (no server needed)."""
+"""`vidugate keys create|list|cap|revoke`: works on the database directly (no server needed).
+
+A client key belongs to a tenant, whose balance its videos are charged to, and may carry
+its own spend cap; an admin key (`--admin`, vga-...) reaches only the admin API."""
 
 from __future__ import annotations
 
 import datetime
 import sys
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from vidugate.cli.preflight import settings_or_exit, with_database
+from vidugate.cli.money import (
+    EXIT_USAGE,
+    JsonOption,
+    amount_arg,
+    key_json,
+    money,
+    optional_money,
+    print_json,
+    show,
+    with_billing,
+)
+from vidugate.cli.preflight import exit_with, settings_or_exit, with_database
 from vidugate.domain.keys import StatusDialect
+from vidugate.domain.ledger import DEFAULT_TENANT
 
 if TYPE_CHECKING:  # imported when run: `vidugate --help` starts faster without them
     from vidugate.services.keys import KeyService
@@ -54,35 +70,97 @@ def create(
             "(by the client's headers, or VIDUGATE_STATUS_DIALECT when that is set).",
         ),
     ] = StatusDialect.AUTO,
+    tenant: Annotated[
+        str,
+        typer.Option(help="The tenant whose balance its videos are charged to."),
+    ] = DEFAULT_TENANT,
+    cap: Annotated[
+        str | None,
+        typer.Option(help="The most it may spend, net of refunds (default: no cap)."),
+    ] = None,
+    admin: Annotated[
+        bool,
+        typer.Option(
+            "--admin", help="An admin key (vga-...): for the admin API only, never for videos."
+        ),
+    ] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Make a key and print it (only now: the gateway keeps a hash)."""
-    key, token = _with_keys(lambda keys: keys.create(name, status_dialect))
+    from vidugate.domain.keys import KeyRole
+
+    if admin and cap is not None:
+        raise exit_with("--cap is for client keys: an admin key makes no videos", EXIT_USAGE)
+    spend_cap = None if cap is None else amount_arg(cap, "--cap")
+    role = KeyRole.ADMIN if admin else KeyRole.CLIENT
+    key, token = with_billing(
+        lambda billing: billing.create_key(
+            tenant, name, spend_cap=spend_cap, status_dialect=status_dialect, role=role
+        )
+    )
+    capped = f", spend cap {money(key.spend_cap)}" if key.spend_cap is not None else ""
     print(
-        f"created key {key.id} ({name}, status dialect {key.status_dialect}); "
-        "it is shown only this once:",
+        f"created {key.role.value} key {key.id} ({name}, tenant {key.tenant_id}{capped}, "
+        f"status dialect {key.status_dialect}); it is shown only this once:",
         file=sys.stderr,
     )
-    print(token)
+    if json_out:
+        print_json({**key_json(key, Decimal(0)), "token": token})
+    else:
+        print(token)
 
 
 @app.command("list")
-def list_keys() -> None:
+def list_keys(
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's keys.")] = None,
+    json_out: JsonOption = False,
+) -> None:
     """List keys (prefixes only; the keys themselves are not stored)."""
-    from rich.console import Console
     from rich.table import Table
 
-    keys = _with_keys(lambda keys: keys.all())
-    table = Table("id", "name", "prefix", "status dialect", "created", "revoked")
-    for key in keys:
+    keys = with_billing(lambda billing: billing.keys_with_spent(tenant))
+    if json_out:
+        print_json([key_json(key, spent) for key, spent in keys])
+        return
+    table = Table(
+        "id", "name", "prefix", "tenant", "role", "cap", "spent", "status dialect", "created",
+        "revoked",
+    )  # fmt: skip
+    for key, spent in keys:
         table.add_row(
             key.id,
             key.name,
             key.prefix + "…",
+            key.tenant_id,
+            key.role.value,
+            optional_money(key.spend_cap) or "none",
+            money(spent),
             key.status_dialect.value,
             _when(key.created_at),
             _when(key.revoked_at),
         )
-    Console().print(table)
+    show(table)
+
+
+@app.command("cap")
+def set_cap(
+    key_id: Annotated[str, typer.Argument(help="The key's id (key_...).", show_default=False)],
+    amount: Annotated[
+        str,
+        typer.Argument(
+            help='The most it may spend, net of refunds; "none": no cap.', show_default=False
+        ),
+    ],
+    json_out: JsonOption = False,
+) -> None:
+    """Set or remove a key's spend cap (what it spent so far counts against it)."""
+    cap = None if amount.strip().lower() == "none" else amount_arg(amount, "AMOUNT")
+    key, spent = with_billing(lambda billing: billing.set_key_cap(key_id, cap))
+    if json_out:
+        print_json(key_json(key, spent))
+        return
+    shown = "no cap" if key.spend_cap is None else f"a spend cap of {money(key.spend_cap)}"
+    print(f"key {key.id} ({key.name}) has {shown}; it has spent {money(spent)}")
 
 
 @app.command()

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import typer
 
-from vidugate.cli import accounts, emulate, generate, keys, serve
+from vidugate.cli import (
+    accounts,
+    emulate,
+    generate,
+    keys,
+    ledger,
+    prices,
+    reports,
+    serve,
+    tenants,
+)
 
 app = typer.Typer(
     name="vidugate",
@@ -25,6 +35,11 @@ app.command("migrate")(serve.migrate_command)
 app.command("generate")(generate.generate)
 app.command("emulate-vidu")(emulate.emulate)
 app.add_typer(keys.app, name="keys")
+app.add_typer(tenants.app, name="tenants")
+app.add_typer(prices.app, name="prices")
+app.add_typer(ledger.app, name="ledger")
+app.command("usage")(reports.usage)
+app.command("margin")(reports.margin)
 app.command("accounts")(accounts.accounts)
 
 

@@ -109,11 +109,24 @@ def check_serve(settings: Settings) -> str | None:
     """The first problem that would stop `vidugate serve`, or None."""
     return (
         _provider_problem(settings)
+        or _prices_problem(settings)
         or _url_problem("VIDUGATE_PUBLIC_BASE_URL", settings.public_base_url)
         or _writable_problem("VIDUGATE_DATA_DIR", settings.data_dir)
         or database_problem(settings)
         or _port_problem(settings.host, settings.port)
     )
+
+
+def _prices_problem(settings: Settings) -> str | None:
+    from vidugate.domain.prices import PriceTableError, load_prices
+
+    if settings.prices_file is None:
+        return None
+    try:
+        load_prices(settings.prices_file)
+    except PriceTableError as exc:
+        return f"VIDUGATE_PRICES_FILE: {exc.message}"  # the message names the entry
+    return None
 
 
 def _provider_problem(settings: Settings) -> str | None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
+
+from vidugate.domain.ledger import DEFAULT_TENANT
 
 
 class StatusDialect(StrEnum):
@@ -16,6 +19,14 @@ class StatusDialect(StrEnum):
     OPENAI = "openai"
 
 
+class KeyRole(StrEnum):
+    """A client key makes and reads videos; an admin key reaches only the admin API (and a
+    client key never reaches it)."""
+
+    CLIENT = "client"
+    ADMIN = "admin"
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKey:
     id: str
@@ -25,3 +36,6 @@ class ApiKey:
     revoked_at: float | None
     # Chosen when the key is made, for clients that cannot be recognised by their headers.
     status_dialect: StatusDialect = StatusDialect.AUTO
+    tenant_id: str = DEFAULT_TENANT
+    role: KeyRole = KeyRole.CLIENT
+    spend_cap: Decimal | None = None  # what the key may spend net of refunds (None: no cap)

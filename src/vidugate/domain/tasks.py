@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
+from vidugate.domain.ledger import Charge
 from vidugate.domain.request import VideoRequest
 
 
@@ -72,6 +74,10 @@ class VideoTask:
     # an upstream may make another size than the one asked for.
     result_width: int | None = None
     result_height: int | None = None
+    tenant_id: str | None = None
+    charge: Charge | None = None  # None: made with no price table in force, nothing charged
+    # What the upstream said the task cost it, in its own units (Vidu's credits).
+    upstream_credits: Decimal | None = None
 
     @property
     def size(self) -> str:

@@ -11,8 +11,10 @@ a task's status. `Created` is the insert, which effects see the same way."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import ClassVar
 
+from vidugate.domain.money import to_micros
 from vidugate.domain.tasks import ACTIVE, TERMINAL, TaskStatus
 
 EVERY = frozenset(TaskStatus)
@@ -78,6 +80,7 @@ class Submitted(Transition):
 
     upstream_id: str
     account: str | None = None  # None: the provider has no accounts (the sandbox)
+    credits: Decimal | None = None  # what the upstream's create answer says it charged
     leaves: ClassVar[frozenset[TaskStatus]] = QUEUED
     enters: ClassVar[TaskStatus | None] = TaskStatus.PROCESSING
 
@@ -89,6 +92,8 @@ class Submitted(Transition):
         }
         if self.account is not None:
             values["upstream_account"] = self.account
+        if self.credits is not None:
+            values["upstream_credits_micros"] = to_micros(self.credits)
         return values
 
 
@@ -116,11 +121,13 @@ class Completed(Transition):
     width: int
     height: int
     keep_seconds: float
+    # What the upstream's final status says the job cost (it wins over the create's figure).
+    credits: Decimal | None = None
     leaves: ClassVar[frozenset[TaskStatus]] = frozenset({TaskStatus.PROCESSING})
     enters: ClassVar[TaskStatus | None] = TaskStatus.COMPLETED
 
     def writes(self, now: float) -> dict[str, object]:
-        return {
+        values: dict[str, object] = {
             "progress": 100,
             "completed_at": now,
             "expires_at": now + self.keep_seconds,
@@ -132,6 +139,9 @@ class Completed(Transition):
             "watermarked_key": self.watermarked_key,
             "spritesheet_key": self.spritesheet_key,
         }
+        if self.credits is not None:
+            values["upstream_credits_micros"] = to_micros(self.credits)
+        return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +150,21 @@ class Failed(Transition):
 
     code: str
     message: str
+    # What the upstream's last answer says the task cost it (Vidu gives a failed task's
+    # credits back: 0), for the margin report; None leaves what the create said.
+    credits: Decimal | None = None
     leaves: ClassVar[frozenset[TaskStatus]] = ACTIVE
     enters: ClassVar[TaskStatus | None] = TaskStatus.FAILED
 
     def writes(self, now: float) -> dict[str, object]:
-        return {"completed_at": now, "error_code": self.code, "error_message": self.message}
+        values: dict[str, object] = {
+            "completed_at": now,
+            "error_code": self.code,
+            "error_message": self.message,
+        }
+        if self.credits is not None:
+            values["upstream_credits_micros"] = to_micros(self.credits)
+        return values
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -46,6 +47,7 @@ class JobState(StrEnum):
 class Submission:
     upstream_id: str
     account: str | None = None
+    credits: Decimal | None = None  # what the upstream says it charged, when it says
 
 
 # Called by a provider with the account it is about to send a create to, before sending:
@@ -58,6 +60,7 @@ class JobStatus:
     state: JobState
     progress: int = 0  # 0..100 as far as the provider can tell
     error: TaskError | None = None
+    credits: Decimal | None = None  # what the upstream says the job costs, when it says
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,13 @@ class AccountStates(Protocol):
     async def all(self, provider: str) -> list[AccountState]: ...
 
     async def save(self, state: AccountState) -> None: ...
+
+    async def save_credits(
+        self, account_id: str, provider: str, credits: Decimal, now: float
+    ) -> None:
+        """Record the account's remaining upstream credits as read at `now` (its health
+        is left as it is)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,9 @@ from vidugate.providers.base import (
 )
 
 _CTX = multiprocessing.get_context("forkserver")
+# In a prompt, makes the job fail instead of rendering: a failed (refunded) video on demand.
+FAIL_MARKER = "[sandbox:fail]"
+FAIL_AFTER_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -172,6 +175,9 @@ class SandboxProvider:
                     await running.runner
 
     async def _run(self, job: _Job) -> None:
+        if FAIL_MARKER in job.spec.prompt:
+            await self._fail_on_purpose(job)
+            return
         async with self._slots:
             job.state = JobState.RUNNING
             await asyncio.to_thread(job.dir.mkdir, parents=True, exist_ok=True)
@@ -203,6 +209,20 @@ class SandboxProvider:
                     "render_failed", f"the sandbox renderer exited with code {process.exitcode}"
                 )
             job.finished.set()
+
+    async def _fail_on_purpose(self, job: _Job) -> None:
+        """Half way, as a render that began (so a cancel meanwhile is charged per the cancel
+        policy), for about a second (long enough for a look to see it running), or as long
+        as one second of video takes at a slower pace; then failed. It draws nothing, so it
+        takes no render slot."""
+        job.state = JobState.RUNNING
+        job.progress = 50
+        await asyncio.sleep(max(FAIL_AFTER_SECONDS, self.pace))
+        job.state = JobState.FAILED
+        job.error = TaskError(
+            "sandbox_failure", f"The prompt asked the sandbox to fail ({FAIL_MARKER})."
+        )
+        job.finished.set()
 
     async def _follow(self, job: _Job, receiver: Connection) -> None:
         """Read the child's messages until it closes its end of the pipe."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
 from vidugate.clock import Clock
@@ -149,24 +150,33 @@ class TaskLifecycle:
                 # result copy's `result_attempts` once the video is made).
                 await self.tasks.apply(task.id, AttemptsCounted(0), owner=owner)
             progress = max(task.progress, min(99, status.progress))
+            if status.state is JobState.RUNNING:
+                # At least 1 once the upstream is making it: from then on a cancel is
+                # charged per the cancel policy (store/ledger.py), not refunded in full.
+                progress = max(progress, 1)
             return Next(
                 now + provider.poll_interval, progress if progress > task.progress else None
             )
         if status.state is JobState.SUCCEEDED:
-            return Next(await self._keep_result(task, owner, provider, job))
+            return Next(await self._keep_result(task, owner, provider, job, status.credits))
         error = status.error
         code = error.code if error else "generation_failed"
         message = error.message if error else "The provider reported the generation failed."
         if status.state is JobState.CANCELLED:
             code, message = "cancelled", "The task was cancelled upstream."
-        await self._fail(task, owner, code, message)
+        await self._fail(task, owner, code, message, status.credits)
         return Next(None)
 
     async def _keep_result(
-        self, task: VideoTask, owner: str, provider: Provider, job: ProviderJob
+        self,
+        task: VideoTask,
+        owner: str,
+        provider: Provider,
+        job: ProviderJob,
+        credits: Decimal | None = None,
     ) -> float | None:
         try:
-            await self.results.keep(task, owner, provider, job)
+            await self.results.keep(task, owner, provider, job, credits)
         except UpstreamUnavailableError as exc:
             if task.attempts + 1 >= self.config.result_attempts:
                 await self._fail(
@@ -180,8 +190,15 @@ class TaskLifecycle:
             return await self._retry_later(task, owner, exc.retry_after, exc.message)
         return None
 
-    async def _fail(self, task: VideoTask, owner: str, code: str, message: str) -> None:
-        if await self.tasks.apply(task.id, Failed(code, message), owner=owner) is not None:
+    async def _fail(
+        self,
+        task: VideoTask,
+        owner: str,
+        code: str,
+        message: str,
+        credits: Decimal | None = None,
+    ) -> None:
+        if await self.tasks.apply(task.id, Failed(code, message, credits), owner=owner) is not None:
             log.warning("task.failed task_id=%s code=%s message=%s", task.id, code, message)
 
     async def _retry_later(

@@ -11,6 +11,7 @@ import logging
 import secrets
 import shutil
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from vidugate.domain.tasks import TaskStatus, VideoTask
@@ -40,7 +41,16 @@ class ResultKeeper:
         self.work_dir = work_dir / "results"
         self.retention_seconds = retention_seconds
 
-    async def keep(self, task: VideoTask, owner: str, provider: Provider, job: ProviderJob) -> None:
+    async def keep(
+        self,
+        task: VideoTask,
+        owner: str,
+        provider: Provider,
+        job: ProviderJob,
+        credits: Decimal | None = None,
+    ) -> None:
+        """Copy the result and complete the task; `credits`: what the upstream's final
+        status says the job cost, recorded with the completion."""
         # Each attempt has its own scratch and its own stored copy: a worker whose lease ran
         # out may still be finishing the task that another has completed, and what it does
         # must not touch the winner's files (processes may share the data directory).
@@ -80,6 +90,7 @@ class ResultKeeper:
                 width=info.width if info else files.width,
                 height=info.height if info else files.height,
                 keep_seconds=self.retention_seconds,
+                credits=credits,
             ),
             owner=owner,
         )

@@ -134,7 +134,9 @@ class Submitter:
         submission: Submission,
     ) -> float | None:
         updated = await self.tasks.apply(
-            task.id, Submitted(submission.upstream_id, submission.account), owner=owner
+            task.id,
+            Submitted(submission.upstream_id, submission.account, submission.credits),
+            owner=owner,
         )
         if updated is None:
             # Cancelled or deleted while the create was under way: take the job back.

@@ -11,8 +11,10 @@ from dataclasses import asdict, dataclass
 
 from vidugate.clock import Clock
 from vidugate.domain.keys import ApiKey
+from vidugate.domain.ledger import Charge, ChargeState
 from vidugate.domain.listing import EVERYTHING, TaskFilter
 from vidugate.domain.models import Mode
+from vidugate.domain.prices import Quote
 from vidugate.domain.request import (
     VideoFields,
     VideoRequest,
@@ -24,6 +26,7 @@ from vidugate.domain.tasks import Surface, TaskStatus, VideoTask, is_task_id, ne
 from vidugate.domain.transitions import Cancelled, Deleted
 from vidugate.errors import ConflictError, InvalidRequestError, NotFoundError
 from vidugate.files.base import FileStore
+from vidugate.services.billing import PriceBook
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.content import Spritesheets, StoredContent, Variant, locate
 from vidugate.services.images import ImageIngest, ImageSource, RequestImages, StoredImage
@@ -70,8 +73,10 @@ class VideoService:
         clock: Clock,
         page_bytes: int = DEFAULT_PAGE_BYTES,
         sheets: Spritesheets | None = None,
+        prices: PriceBook | None = None,
     ) -> None:
         self.tasks = tasks
+        self.prices = prices
         self.sheets = sheets
         self.clock = clock
         self.ingest = ingest
@@ -84,6 +89,8 @@ class VideoService:
         # Every rule that needs no image is checked before any image is fetched.
         check_idempotency_key(new.idempotency_key)
         request = build_request(new.fields, mode=new.mode, image_count=len(new.images))
+        # Priced before any image is fetched: an unpriced model costs nothing to refuse.
+        quote = await self.prices.quote(request) if self.prices is not None else None
         fingerprint = None
         if new.idempotency_key is not None:
             fingerprint = await asyncio.to_thread(_fingerprint, new)
@@ -106,7 +113,7 @@ class VideoService:
                 )
             shape = (images[0].info.width, images[0].info.height) if images else None
             request = request.with_seed().with_frame(shape)
-            task = self._new_task(key, task_id, request, images, watermark, new.surface)
+            task = self._new_task(key, task_id, request, images, watermark, new.surface, quote)
             try:
                 await self.tasks.create(
                     task, idempotency_key=new.idempotency_key, request_hash=fingerprint
@@ -145,6 +152,7 @@ class VideoService:
         images: list[StoredImage],
         watermark: StoredImage | None,
         surface: Surface,
+        quote: Quote | None,
     ) -> VideoTask:
         now = self.clock.now()
         deadline = (
@@ -165,7 +173,21 @@ class VideoService:
             deadline_at=now + deadline,
             images=tuple(image.key for image in images),
             watermark_key=watermark.key if watermark else None,
+            tenant_id=key.tenant_id,
+            # Reserved by the ledger in the transaction that stores the task (or neither).
+            charge=(
+                None
+                if quote is None
+                else Charge(quote.amount, quote.currency, ChargeState.RESERVED)
+            ),
         )
+
+    async def quote(self, new: NewVideo) -> tuple[VideoRequest, Quote | None]:
+        """Validate a create and price it, creating nothing and fetching no image (None:
+        no prices are set)."""
+        check_idempotency_key(new.idempotency_key)
+        request = build_request(new.fields, mode=new.mode, image_count=len(new.images))
+        return request, (await self.prices.quote(request) if self.prices is not None else None)
 
     async def _idempotent(
         self, key: ApiKey, idem: str, fingerprint: str | None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vidugate.domain.accounts import AccountHealth, AccountState
+from vidugate.domain.money import to_micros
 from vidugate.store.db import Database, dialect_insert
 from vidugate.store.tables import UpstreamAccountRow
 
@@ -46,6 +48,27 @@ class AccountRepository:
         async def upsert(conn: AsyncConnection) -> None:
             # One statement: two processes saving the same account at once both succeed.
             stmt = dialect_insert(conn, A).values(id=state.id, **values)
+            await conn.execute(stmt.on_conflict_do_update(index_elements=[A.c.id], set_=values))
+
+        await self.db.write(upsert)
+
+    async def save_credits(
+        self, account_id: str, provider: str, credits: Decimal, now: float
+    ) -> None:
+        """Record an account's remaining upstream credits as read at `now`. Its health
+        columns are left as they are; an account with no row yet gets one, healthy."""
+        values = {"credits_micros": to_micros(credits), "credits_read_at": now}
+
+        async def upsert(conn: AsyncConnection) -> None:
+            stmt = dialect_insert(conn, A).values(
+                id=account_id,
+                provider=provider,
+                state=AccountHealth.ACTIVE.value,
+                reason="",
+                until=None,
+                updated_at=now,
+                **values,
+            )
             await conn.execute(stmt.on_conflict_do_update(index_elements=[A.c.id], set_=values))
 
         await self.db.write(upsert)

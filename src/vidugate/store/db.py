@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Executable, Row, Table, event, text
+from sqlalchemy import Executable, Row, Table, UpdateBase, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
@@ -25,6 +25,7 @@ from vidugate.errors import DatabaseUnavailableError
 from vidugate.store.sqlite_writer import (
     InlineSqlite,
     PreparedInsert,
+    PreparedStatement,
     begin_immediate,
     inline_writer,
     sqlite_pragmas,
@@ -178,6 +179,7 @@ class Database:
         )
         self._queue: list[tuple[WriteFn[Any], asyncio.Future[Any]]] = []
         self._inserts: dict[tuple[str, tuple[str, ...]], PreparedInsert] = {}
+        self._statements: dict[int, tuple[UpdateBase, PreparedStatement]] = {}
         # The writer's transaction while a batch runs, with its SQLite connection if inline.
         self._batch: tuple[AsyncConnection, sqlite3.Connection | None] | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -275,6 +277,31 @@ class Database:
             raise sa_exc.DBAPIError.instance(
                 prepared.sql, row, exc, sqlite3.Error, dialect=conn.dialect
             ) from exc
+
+    async def execute(
+        self, conn: AsyncConnection, stmt: UpdateBase, params: dict[str, Any]
+    ) -> tuple[int, list[tuple[Any, ...]]]:
+        """A statement built once (module level, with bindparam()s) run within a write
+        (conn is the write's): its row count and the rows it returned. On SQLite's writer
+        it goes to the connection directly, as `insert` does: the money statements of a
+        create (store/ledger.py) cost several times more through SQLAlchemy."""
+        inline = self._batch[1] if self._batch is not None and self._batch[0] is conn else None
+        if inline is None:
+            result = await conn.execute(stmt, params)
+            rows = [tuple(row) for row in result.all()] if result.returns_rows else []
+            return int(result.rowcount or 0) if not rows else len(rows), rows
+        known = self._statements.get(id(stmt))
+        if known is None or known[0] is not stmt:
+            known = self._statements[id(stmt)] = (stmt, PreparedStatement.of(stmt, conn))
+        prepared = known[1]
+        try:
+            cursor = inline.execute(prepared.sql, prepared.row(params))
+            rows = cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise sa_exc.DBAPIError.instance(
+                prepared.sql, params, exc, sqlite3.Error, dialect=conn.dialect
+            ) from exc
+        return (len(rows) if rows else max(cursor.rowcount, 0)), rows
 
     async def run(self, stmt: Executable, params: Sequence[dict[str, Any]] | None = None) -> int:
         """One write statement (or one executemany); its row count."""

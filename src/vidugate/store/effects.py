@@ -2,11 +2,11 @@
 store with the open connection, inside the transaction that writes the change, once the
 change is known to have won (its conditional write matched). Whatever the effect writes
 commits with the change or rolls back with it; an effect that raises undoes the change,
-and the caller of `apply` (or `create`) gets its exception.
+and the caller of `apply` (or `create`) gets its exception. An effect that changed the
+task's row too returns the task as it now is (else None).
 
-None are registered today. The ledger (reserve on `Created`, settle on `Completed`, refund
-on `Failed` and `Cancelled`) and the webhook outbox (a row per final state) are meant to
-be effects, registered where the application is composed."""
+Registered where the application is composed (bootstrap.py): the ledger (store/ledger.py:
+reserve on `Created`, settle or refund at the end); the webhook outbox is meant to be one."""
 
 from __future__ import annotations
 
@@ -28,4 +28,4 @@ class Applied:
 
 # Effects see only changes applied through `apply`/`create`; a worker's hand-back of a
 # higher progress is scheduling bookkeeping, batched for thousands of tasks, and has none.
-TaskEffect = Callable[[AsyncConnection, Applied], Awaitable[None]]
+TaskEffect = Callable[[AsyncConnection, Applied], Awaitable[VideoTask | None]]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, insert, or_, select, update
 
-from vidugate.domain.keys import ApiKey, StatusDialect
+from vidugate.domain.keys import ApiKey, KeyRole, StatusDialect
+from vidugate.domain.money import from_micros, to_micros
 from vidugate.store.db import Database
 from vidugate.store.tables import ApiKeyRow
 
@@ -27,6 +29,10 @@ class KeyRepository:
                 created_at=key.created_at,
                 revoked_at=None,
                 status_dialect=key.status_dialect.value,
+                tenant_id=key.tenant_id,
+                role=key.role.value,
+                spend_cap_micros=None if key.spend_cap is None else to_micros(key.spend_cap),
+                spent_micros=0,
             )
         )
 
@@ -36,10 +42,34 @@ class KeyRepository:
             row = (await conn.execute(stmt)).first()
         return None if row is None else _key(row)
 
-    async def all(self) -> list[ApiKey]:
+    async def all(self, tenant_id: str | None = None) -> list[ApiKey]:
+        stmt = select(K).order_by(K.c.created_at)
+        if tenant_id is not None:
+            stmt = stmt.where(K.c.tenant_id == tenant_id)
         async with self.db.read() as conn:
-            rows = (await conn.execute(select(K).order_by(K.c.created_at))).all()
+            rows = (await conn.execute(stmt)).all()
         return [_key(r) for r in rows]
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(K).where(K.c.id == key_id))).first()
+        return None if row is None else _key(row)
+
+    async def spent(self, key_id: str) -> Decimal:
+        """What the key has spent, net of refunds."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(K.c.spent_micros).where(K.c.id == key_id))).first()
+        return from_micros(row[0] if row else 0)
+
+    async def set_cap(self, key_id: str, cap: Decimal | None) -> ApiKey | None:
+        stmt = (
+            update(K)
+            .where(K.c.id == key_id)
+            .values(spend_cap_micros=None if cap is None else to_micros(cap))
+            .returning(*K.c)
+        )
+        rows = await self.db.returning(stmt)
+        return _key(rows[0]) if rows else None
 
     async def revoke(self, id_or_prefix: str, now: float) -> list[ApiKey]:
         stmt = (
@@ -68,4 +98,7 @@ def _key(row: Row[Any]) -> ApiKey:
         row.created_at,
         row.revoked_at,
         StatusDialect(row.status_dialect),
+        row.tenant_id,
+        KeyRole(row.role),
+        None if row.spend_cap_micros is None else from_micros(row.spend_cap_micros),
     )

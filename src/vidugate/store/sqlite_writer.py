@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
-from sqlalchemy import Table, event
+from sqlalchemy import Table, UpdateBase, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 T = TypeVar("T")
@@ -114,6 +114,25 @@ class PreparedInsert:
     def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
         pairs = zip(self.names, self.converts, strict=True)
         return tuple(values[n] if convert is None else convert(values[n]) for n, convert in pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedStatement:
+    """A statement built once with named bind parameters (ints, strings, floats: no type
+    conversions), as the SQLite driver takes it: its SQL and the parameter names in the
+    order of its `?` marks."""
+
+    sql: str
+    names: tuple[str, ...]
+    fixed: dict[str, Any]  # the values the statement itself binds (its literals)
+
+    @classmethod
+    def of(cls, stmt: UpdateBase, conn: AsyncConnection) -> PreparedStatement:
+        compiled = stmt.compile(dialect=conn.dialect)
+        return cls(compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params))
+
+    def row(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(params[n] if n in params else self.fixed[n] for n in self.names)
 
 
 async def under_savepoint(

@@ -1,5 +1,6 @@
 """Table definitions. Column types behave the same on SQLite and PostgreSQL: times are
-float unix seconds, structured values are JSON."""
+float unix seconds, structured values are JSON, money is integer micro-units (1e-6 of the
+operator's currency; domain/money.py converts to and from exact decimals)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from vidugate.domain.ledger import DEFAULT_TENANT
 
 
 class Base(DeclarativeBase):
@@ -25,6 +28,71 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[float | None] = mapped_column(Float, default=None)
     # auto, seed or openai (domain.keys.StatusDialect): the status words its clients get.
     status_dialect: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
+    tenant_id: Mapped[str] = mapped_column(
+        String(40), default=DEFAULT_TENANT, server_default=DEFAULT_TENANT
+    )
+    # client (makes videos) or admin (the admin API only): domain.keys.KeyRole.
+    role: Mapped[str] = mapped_column(String(8), default="client", server_default="client")
+    # What this key may spend, net of refunds (None: up to its tenant's balance), and what
+    # it has: both moved in the transaction that moves the tenant's balance.
+    spend_cap_micros: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    spent_micros: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class TenantRow(Base):
+    """A customer account: owns keys, holds the balance their videos are charged to. The
+    balance always equals the sum of the tenant's ledger rows."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    balance_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+    # How far below zero a reserve may take the balance (0: prepaid only).
+    overdraft_micros: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class LedgerRow(Base):
+    """Append-only: every movement of a tenant's balance, written in the transaction of the
+    change that causes it. A task has at most one row of each kind (the unique index), so
+    it is reserved, settled and refunded at most once whatever retries or crashes happen."""
+
+    __tablename__ = "ledger"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    tenant_id: Mapped[str] = mapped_column(String(40))
+    key_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    task_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    # topup, adjust, reserve, settle, refund (domain.ledger.LedgerKind).
+    kind: Mapped[str] = mapped_column(String(10))
+    amount_micros: Mapped[int] = mapped_column(BigInteger)
+    balance_after_micros: Mapped[int] = mapped_column(BigInteger)
+    model: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        UniqueConstraint("task_id", "kind", name="uq_ledger_task_kind"),
+        Index("ix_ledger_tenant_id", "tenant_id", "id"),
+        Index("ix_ledger_created_at", "created_at"),
+    )
+
+
+class PriceTableRow(Base):
+    """Every price table the operator has set; the newest is in force. A task keeps the
+    price it was created with."""
+
+    __tablename__ = "price_tables"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    document: Mapped[str] = mapped_column(Text)  # JSON, amounts as strings
+    source: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[float] = mapped_column(Float)
 
 
 class TaskRow(Base):
@@ -70,6 +138,15 @@ class TaskRow(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255), default=None)
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     deleted_at: Mapped[float | None] = mapped_column(Float, default=None)
+    # Accounting (None: created with no price table in force, so nothing was charged).
+    tenant_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    price_micros: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    currency: Mapped[str | None] = mapped_column(String(8), default=None)
+    # reserved, then settled or refunded (domain.ledger.ChargeState), with the net charge.
+    charge_state: Mapped[str | None] = mapped_column(String(10), default=None)
+    charged_micros: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # What the upstream said the task cost it, in its own units (Vidu's credits).
+    upstream_credits_micros: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
     __table_args__ = (
         UniqueConstraint("key_id", "idempotency_key", name="uq_tasks_key_idempotency"),
@@ -78,6 +155,7 @@ class TaskRow(Base):
         Index("ix_tasks_expires_at", "expires_at"),
         Index("ix_tasks_completed_at", "completed_at"),  # the purge of old finished rows
         Index("ix_tasks_upstream", "upstream_id"),
+        Index("ix_tasks_tenant_id", "tenant_id", "id"),
     )
 
 
@@ -93,6 +171,9 @@ class UpstreamAccountRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     until: Mapped[float | None] = mapped_column(Float, default=None)
     updated_at: Mapped[float] = mapped_column(Float)
+    # The account's remaining upstream credits as last read (micro-credits), and when.
+    credits_micros: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    credits_read_at: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class CallbackNonceRow(Base):

@@ -19,12 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vidugate.domain.models import Mode
+from vidugate.domain.money import from_micros, to_micros
 from vidugate.domain.request import VideoRequest
 from vidugate.domain.tasks import TERMINAL, Surface, TaskError, TaskStatus, VideoTask
 from vidugate.domain.transitions import EVERY, Created, Transition
 from vidugate.store.db import Database
 from vidugate.store.effects import Applied, TaskEffect
 from vidugate.store.leases import URGENT, Release, TaskLeases, held
+from vidugate.store.ledger import charge_of
 from vidugate.store.listing import TaskPages
 from vidugate.store.tables import TaskRow
 
@@ -95,6 +97,13 @@ def _to_task(row: Row[Any], request: VideoRequest, images: tuple[str, ...]) -> V
         deleted_at=row.deleted_at,
         result_width=row.result_width,
         result_height=row.result_height,
+        tenant_id=row.tenant_id,
+        charge=charge_of(row),
+        upstream_credits=(
+            None
+            if row.upstream_credits_micros is None
+            else from_micros(row.upstream_credits_micros)
+        ),
     )
 
 
@@ -156,7 +165,12 @@ class TaskRepository(TaskPages, TaskLeases):
             "has_audio": False,
             "idempotency_key": idempotency_key,
             "request_hash": request_hash,
+            "tenant_id": task.tenant_id,
         }
+        if task.charge is not None:
+            values["price_micros"] = to_micros(task.charge.price)
+            values["currency"] = task.charge.currency
+            values["charge_state"] = task.charge.state.value
 
         async def write(conn: AsyncConnection) -> None:
             await self.db.insert(conn, T, values)
@@ -218,7 +232,7 @@ class TaskRepository(TaskPages, TaskLeases):
                 return None
             task = self._task(row)
             for effect in self.effects:
-                await effect(conn, Applied(transition, task, now))
+                task = await effect(conn, Applied(transition, task, now)) or task
             return task
 
         return await self.db.write(write)

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from vidugate.api.deps import settings_of
 from vidugate.api.links import base_url, content_links
+from vidugate.api.money import price_json
 from vidugate.clock import Clock, SystemClock
 from vidugate.domain.keys import ApiKey, StatusDialect
 from vidugate.domain.models import quality_of
@@ -103,6 +104,7 @@ def video_object(
         "spritesheet_url": links.spritesheet if links else None,
         "error": error,
         "remixed_from_video_id": None,
+        "price": price_json(task.charge),
     }
     if request.payload is not None:
         body["payload"] = request.payload

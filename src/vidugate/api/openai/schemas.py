@@ -126,6 +126,22 @@ class VideoError(BaseModel):
     message: str
 
 
+class Price(BaseModel):
+    """A video's price in the operator's currency; amounts are exact decimal strings."""
+
+    amount: str = Field(description="What the video was priced at when it was created.")
+    currency: str
+    state: Literal["reserved", "settled", "refunded"] = Field(
+        description="reserved: held from the balance while the video is made; settled: "
+        "charged; refunded: given back in full (a failure, or a cancel before the upstream "
+        "began)."
+    )
+    charged: str | None = Field(
+        description="The net charge once settled or refunded (a cancel after the upstream "
+        "began is charged per the gateway's cancel policy); null while reserved."
+    )
+
+
 class VideoObject(BaseModel):
     id: str
     object: Literal["video"] = "video"
@@ -154,6 +170,9 @@ class VideoObject(BaseModel):
     payload: str | None = None
     meta_data: str | None = None
     remixed_from_video_id: str | None = None
+    price: Price | None = Field(
+        default=None, description="null when no price table was in force at its creation."
+    )
 
 
 class VideoList(BaseModel):
@@ -193,6 +212,31 @@ class EndpointRules(BaseModel):
     max_prompt_chars: int
 
 
+class PriceAdjustment(BaseModel):
+    """A surcharge or discount of a price table; amounts are exact decimal strings."""
+
+    when: str = Field(
+        description="What it applies to: audio, is_rec, off_peak, bgm (the request asks for "
+        "it) or a mode (text2video, img2video, start-end2video, reference2video)."
+    )
+    add: str = Field(description="A flat amount per video (may be negative).")
+    per_second: str = Field(description="An amount per second of video (may be negative).")
+    percent: str = Field(description="A percent of the subtotal (base + per-second part).")
+
+
+class ModelPricing(BaseModel):
+    """How a model is priced on this gateway: base + per_second[resolution] * duration,
+    then every adjustment that applies, rounded half-up to `decimals` places."""
+
+    currency: str
+    decimals: int = Field(description="The places a price is rounded to.")
+    base: str = Field(description="A flat amount per video.")
+    per_second: dict[str, str] = Field(description="The price per second, by resolution.")
+    adjustments: list[PriceAdjustment] = Field(
+        description="The table's adjustments, then the model's, in the order they apply."
+    )
+
+
 class ModelObject(BaseModel):
     id: str
     object: Literal["model"] = "model"
@@ -214,6 +258,12 @@ class ModelObject(BaseModel):
     max_prompt_chars: int = Field(description="The longest prompt any endpoint takes.")
     endpoints: dict[str, EndpointRules] = Field(
         description="Per Vidu endpoint: text2video, img2video, start-end2video, reference2video."
+    )
+    pricing: ModelPricing | None = Field(
+        default=None,
+        description="What a video of this model costs here. null when no price table is set "
+        "(nothing is charged), or when the table in force does not price this model (it "
+        "cannot be created then).",
     )
 
 

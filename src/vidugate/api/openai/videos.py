@@ -51,7 +51,7 @@ _multipart_schema = {
     "/videos",
     operation_id="create_video",
     response_model=VideoObject,
-    responses=openai_errors(401, 408, 409, 413, 415),
+    responses=openai_errors(401, 402, 408, 409, 413, 415),
     openapi_extra={
         "parameters": [
             {

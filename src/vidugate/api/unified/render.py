@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vidugate.api.links import content_links
+from vidugate.api.money import with_price
 from vidugate.domain.tasks import TaskStatus, VideoTask
 from vidugate.services.signing import UrlSigner
 
@@ -38,11 +39,12 @@ def status_changed_at(task: VideoTask) -> float:
 
 
 def create_answer(task: VideoTask) -> dict[str, Any]:
-    return {
+    body = {
         "created_at": rfc3339(task.created_at),
         "status": platform_status(task),
         "task_id": task.id,
     }
+    return with_price(body, task.charge)
 
 
 def query_answer(task: VideoTask, signer: UrlSigner, base: str) -> dict[str, Any]:
@@ -66,4 +68,4 @@ def query_answer(task: VideoTask, signer: UrlSigner, base: str) -> dict[str, Any
                 "code": "cancelled" if cancelled else "failed",
                 "message": "The task was cancelled." if cancelled else "The task failed.",
             }
-    return body
+    return with_price(body, task.charge)

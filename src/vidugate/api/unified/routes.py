@@ -32,7 +32,7 @@ _CREATE_BODY: dict[str, Any] = {
     "/create",
     operation_id="unified_create_video",
     response_model=UnifiedCreateAnswer,
-    responses=openai_errors(401, 408, 409, 413, 415),
+    responses=openai_errors(401, 402, 408, 409, 413, 415),
     openapi_extra=_CREATE_BODY,
 )
 async def create_video(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vidugate.api.links import content_links
+from vidugate.api.money import with_price
 from vidugate.api.unified.render import platform_status, status_changed_at
 from vidugate.domain.models import Mode
 from vidugate.domain.tasks import TaskStatus, VideoTask
@@ -35,7 +36,8 @@ STATE_FILTERS = {
 }
 # Vidu has a single failed state; a cancelled task is failed with this err_code.
 CANCELLED_ERR_CODE = "TaskCanceled"
-# Billing is not implemented yet: every task costs 0 credits.
+# Vidu's credits are Vidu's unit; the gateway's price is in the operator's currency, so
+# it goes in `price` beside them, and `credits` stays 0.
 CREDITS = 0
 # Vidu's answers carry aspect_ratio only where the request could give one.
 _RATIO_MODES = frozenset({Mode.TEXT, Mode.REFERENCE})
@@ -115,7 +117,7 @@ def create_answer(task: VideoTask, images: list[str], *, platform: bool) -> dict
             body[name] = getattr(request, name)
     if request.watermark:
         body["wm_position"] = request.wm_position
-    return body
+    return with_price(body, task.charge)
 
 
 def status_document(task: VideoTask, signer: UrlSigner, base: str) -> dict[str, Any]:
@@ -133,7 +135,7 @@ def status_document(task: VideoTask, signer: UrlSigner, base: str) -> dict[str, 
                 "watermarked_url": links.video if request.watermark else "",
             }
         )
-    return {
+    body = {
         "id": task.id,
         "state": state_of(task),
         "err_code": err_code(task),
@@ -143,6 +145,7 @@ def status_document(task: VideoTask, signer: UrlSigner, base: str) -> dict[str, 
         "off_peak": request.off_peak,
         "creations": creations,
     }
+    return with_price(body, task.charge)
 
 
 def platform_document(task: VideoTask, signer: UrlSigner, base: str) -> dict[str, Any]:

@@ -42,7 +42,7 @@ router = APIRouter(prefix="/vidu/ent/v2", tags=["vidu"])
 
 _CREATE: dict[str, Any] = {
     "response_model": ViduCreateAnswer,
-    "responses": vidu_errors(401, 408, 409, 413, 415),
+    "responses": vidu_errors(401, 402, 408, 409, 413, 415),
     "openapi_extra": {
         "requestBody": {
             "required": True,

@@ -8,6 +8,8 @@ what was known: routing then relies on Vidu's answers alone for that account.
 
 Each process keeps its own book: another process's spending shows at the next read, and a
 create it makes stale meanwhile is refused by Vidu and re-read here, never charged twice.
+Each read that gives a balance is also written to the store (one write per read, so at
+most one per MIN_READ_INTERVAL per account), exactly, for the operator's margin report.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from vidugate.clock import Clock
-from vidugate.errors import ProviderError
+from vidugate.errors import DatabaseUnavailableError, ProviderError
+from vidugate.providers.base import AccountStates
 from vidugate.providers.vidu.client import Account, ViduClient
+from vidugate.providers.vidu.mapping import parse_credits
 
 log = logging.getLogger("vidugate.vidu")
 
@@ -40,27 +45,40 @@ class Balance:
     short_of: float | None = None
 
 
-def remaining_credits(doc: Any) -> float | None:
-    """The credits left in a `GET /ent/v2/credits` answer: the sum over its package types
-    (`remains`; the field table of Vidu's page calls it `remaining_credits`)."""
+def exact_remaining_credits(doc: Any) -> Decimal | None:
+    """The credits left in a `GET /ent/v2/credits` answer, exactly: the sum over its
+    package types (`remains`; the field table of Vidu's page calls it
+    `remaining_credits`). Entries without a readable `credit_remain` are left out."""
     if not isinstance(doc, dict):
         return None
     remains = doc.get("remains", doc.get("remaining_credits"))
     if not isinstance(remains, list):
         return None
     values = [
-        item.get("credit_remain")
-        for item in remains
-        if isinstance(item, dict) and not isinstance(item.get("credit_remain"), bool)
+        parse_credits(item.get("credit_remain")) for item in remains if isinstance(item, dict)
     ]
-    numbers = [float(v) for v in values if isinstance(v, int | float)]
-    return sum(numbers) if numbers else None
+    numbers = [value for value in values if value is not None]
+    return sum(numbers, Decimal(0)) if numbers else None
+
+
+def remaining_credits(doc: Any) -> float | None:
+    """The same as a float, for routing (prices there are estimates)."""
+    exact = exact_remaining_credits(doc)
+    return None if exact is None else float(exact)
 
 
 class CreditBook:
-    def __init__(self, client: ViduClient, clock: Clock) -> None:
+    def __init__(
+        self,
+        client: ViduClient,
+        clock: Clock,
+        states: AccountStates | None = None,
+        provider: str = "vidu",
+    ) -> None:
         self.client = client
         self.clock = clock
+        self.states = states
+        self.provider = provider
         self._book: dict[str, Balance] = {}
         self._reads: dict[str, asyncio.Task[None]] = {}
 
@@ -111,15 +129,24 @@ class CreditBook:
         except ProviderError as exc:
             log.warning("upstream.credits_unread account=%s reason=%r", account.id, exc.message)
             return
-        remain = remaining_credits(doc)
-        if remain is None:
+        exact = exact_remaining_credits(doc)
+        if exact is None:
             log.warning("upstream.credits_unread account=%s reason='no credit_remain'", account.id)
             return
+        remain = float(exact)
         if balance.last_read is not None and remain > balance.last_read:
             balance.short_of = None  # topped up or refunded: every price may be tried again
         balance.last_read = remain
         balance.remain = remain
         log.info("upstream.credits account=%s remain=%g", account.id, remain)
+        if self.states is not None:
+            try:
+                await self.states.save_credits(account.id, self.provider, exact, self.clock.now())
+            except DatabaseUnavailableError:
+                # Only a report reads it, and the next read writes it again: routing goes on.
+                log.warning(
+                    "upstream.credits_unsaved account=%s reason=database_unavailable", account.id
+                )
 
     def hold(self, account_id: str, price: float | None) -> None:
         """A create is about to be sent: count its price as spent until Vidu answers."""
@@ -133,16 +160,11 @@ class CreditBook:
         if price is not None and balance.remain is not None:
             balance.remain += price
 
-    def charged(self, account_id: str, held: float | None, charged: Any) -> None:
+    def charged(self, account_id: str, held: float | None, charged: Decimal | None) -> None:
         """Vidu made the task: correct the hold by what its answer says it charged, and read
         the balance again soon (other keys of the same organisation spend from it too)."""
         balance = self.balance(account_id)
-        if (
-            held is not None
-            and balance.remain is not None
-            and isinstance(charged, int | float)
-            and not isinstance(charged, bool)
-        ):
+        if held is not None and balance.remain is not None and charged is not None:
             balance.remain += held - float(charged)
         balance.due_at = min(balance.due_at, self.clock.monotonic() + AFTER_SUBMIT_SECONDS)
 

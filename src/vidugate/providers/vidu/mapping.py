@@ -3,12 +3,15 @@ functions over parsed JSON: tested on recorded payloads, no I/O here."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from vidugate.domain.models import Mode
+from vidugate.domain.money import parse_amount
 from vidugate.domain.request import VideoRequest
 from vidugate.domain.subjects import by_subject
 from vidugate.errors import (
+    InvalidRequestError,
     ProviderError,
     UpstreamAuthError,
     UpstreamRejectedError,
@@ -112,17 +115,33 @@ def job_status(
     doc: dict[str, Any], started_at: float | None, typical_seconds: float, *, now: float
 ) -> JobStatus:
     state = str(doc.get("state", ""))
+    credits = parse_credits(doc.get("credits"))
     if state in ("created", "queueing"):
-        return JobStatus(JobState.QUEUED, derived_progress(state, started_at, typical_seconds, now))
+        progress = derived_progress(state, started_at, typical_seconds, now)
+        return JobStatus(JobState.QUEUED, progress, credits=credits)
     if state == "processing":
-        return JobStatus(
-            JobState.RUNNING, derived_progress(state, started_at, typical_seconds, now)
-        )
+        progress = derived_progress(state, started_at, typical_seconds, now)
+        return JobStatus(JobState.RUNNING, progress, credits=credits)
     if state == "success":
-        return JobStatus(JobState.SUCCEEDED, 99)
+        return JobStatus(JobState.SUCCEEDED, 99, credits=credits)
     if state == "failed":
-        return JobStatus(JobState.FAILED, error=task_error(str(doc.get("err_code") or "")))
+        error = task_error(str(doc.get("err_code") or ""))
+        return JobStatus(JobState.FAILED, error=error, credits=credits)
     raise UpstreamUnavailableError(f"Vidu answered an unknown task state {state!r}.")
+
+
+def parse_credits(value: Any) -> Decimal | None:
+    """A credits figure from a Vidu answer, exactly: an integer, a decimal string or a
+    Decimal; None for anything else (a bool, a negative, garbage), which is ignored rather
+    than trusted. json.loads hands a fractional JSON number over as a float: its repr is
+    the shortest text that reads back as that float, which is the text Vidu wrote for any
+    number of up to 15 significant digits, and is parsed as text (no binary arithmetic)."""
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        return parse_amount(value, param="credits")
+    except InvalidRequestError:
+        return None
 
 
 def result_urls(doc: dict[str, Any]) -> tuple[str, str | None, str | None]:

@@ -43,6 +43,7 @@ from vidugate.providers.vidu.mapping import (
     create_body,
     job_status,
     marker,
+    parse_credits,
     result_urls,
     upstream_model,
 )
@@ -87,7 +88,7 @@ class ViduProvider:
         self._callbacks = CallbackVerifier(accounts)
         given = urlsplit(callback_url) if callback_url else None
         self._given_target = (given.path or "/", given.query) if given else None
-        self.credits = CreditBook(client, self.clock)
+        self.credits = CreditBook(client, self.clock, states, self.id)
 
     def verify_callback(
         self, method: str, path: str, query: str, headers: Mapping[str, str]
@@ -173,9 +174,10 @@ class ViduProvider:
             upstream_id = str(answer.get("task_id") or "") if isinstance(answer, dict) else ""
             if not upstream_id:
                 raise UpstreamOutcomeUnknownError("Vidu accepted a create without a task_id.")
-            self.credits.charged(account.id, price, answer.get("credits"))
+            charged = parse_credits(answer.get("credits"))
+            self.credits.charged(account.id, price, charged)
             self.pool.track(account.id, upstream_id, active=True)
-            return Submission(upstream_id=upstream_id, account=account.id)
+            return Submission(upstream_id=upstream_id, account=account.id, credits=charged)
         raise self._no_account(job)
 
     def _richest(self, job: ProviderJob, tried: set[str]) -> Account | None:
@@ -333,7 +335,8 @@ class ViduProvider:
             for item in page.get("tasks") or []:
                 if item.get("payload") == wanted:
                     upstream_id = str(item.get("id") or item.get("task_id"))
-                    return Submission(upstream_id=upstream_id, account=account.id)
+                    credits = parse_credits(item.get("credits"))
+                    return Submission(upstream_id=upstream_id, account=account.id, credits=credits)
             token = page.get("next_page_token")
             if not token:
                 break

@@ -1,0 +1,1 @@
+"""The admin API (/admin/v1): tenants, money, keys, prices and reports, for admin keys."""

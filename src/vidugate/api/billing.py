@@ -1,0 +1,174 @@
+"""A client key's money: its tenant's balance and its own spend (GET /v1/balance), its own
+usage (GET /v1/usage, from the ledger rows of its videos only) and what a video would cost
+(POST /v1/videos/quote: the create's body, checked as the create checks it, priced, and
+nothing created). Mounted ahead of /v1/videos/{video_id}/..., so "quote" is no video id."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse, Response
+
+from vidugate.api.admin.export import (
+    PERIOD_DOC,
+    Format,
+    parse_period,
+    report_responses,
+    usage_response,
+)
+from vidugate.api.admin.schemas import UsageReportObject
+from vidugate.api.deps import ApiKeyDep, BillingDep, SettingsDep, VideoServiceDep
+from vidugate.api.money import amount
+from vidugate.api.openai.body import read_new_video
+from vidugate.api.openai.models import prices_in_force
+from vidugate.api.openai.schemas import CreateVideoBody
+from vidugate.api.responses import openai_errors
+from vidugate.domain.usage import UsageGroup
+
+router = APIRouter(prefix="/v1", tags=["billing"])
+
+
+class Balance(BaseModel):
+    object: Literal["balance"] = "balance"
+    tenant_id: str
+    balance: str = Field(description="The tenant's balance, shared by its keys.")
+    overdraft: str = Field(description="How far below 0 a video may take the balance.")
+    currency: str | None = Field(description="The price table's; null: no prices, free.")
+    spend_cap: str | None = Field(description="This key's own cap, net of refunds (null: none).")
+    spent: str = Field(description="What this key has spent, net of refunds.")
+
+
+class QuoteLine(BaseModel):
+    label: str
+    amount: str
+
+
+class QuotePrice(BaseModel):
+    amount: str = Field(description="What the create would reserve (and charge on success).")
+    currency: str
+    lines: list[QuoteLine] = Field(description="How it adds up; the lines sum to amount.")
+
+
+class VideoQuote(BaseModel):
+    object: Literal["video.quote"] = "video.quote"
+    model: str
+    mode: str = Field(description="text2video, img2video, ...: the endpoint it would use.")
+    duration: int
+    resolution: str
+    price: QuotePrice | None = Field(description="null: no price table is set (it is free).")
+
+
+@router.get(
+    "/balance",
+    operation_id="retrieve_balance",
+    summary="This key's tenant's balance, and this key's cap and spend",
+    response_model=Balance,
+    responses=openai_errors(401),
+)
+async def retrieve_balance(key: ApiKeyDep, billing: BillingDep) -> Balance:
+    found = await billing.balance(key)
+    return Balance(
+        tenant_id=found.tenant.id,
+        balance=amount(found.tenant.balance),
+        overdraft=amount(found.tenant.overdraft),
+        currency=found.currency,
+        spend_cap=None if found.spend_cap is None else amount(found.spend_cap),
+        spent=amount(found.spent),
+    )
+
+
+@router.get(
+    "/usage",
+    operation_id="retrieve_usage",
+    summary="This key's usage per model or day, from the ledger (JSON or CSV)",
+    response_model=UsageReportObject,
+    responses={**openai_errors(401), **report_responses()},
+)
+async def retrieve_usage(
+    key: ApiKeyDep,
+    billing: BillingDep,
+    group_by: Annotated[
+        Literal["model", "day"], Query(description="What a line is per.")
+    ] = "model",
+    since: Annotated[str | None, Query(max_length=40, description=PERIOD_DOC)] = None,
+    until: Annotated[str | None, Query(max_length=40, description=PERIOD_DOC)] = None,
+    format: Annotated[Format, Query(description="json (default) or csv.")] = "json",
+) -> Response:
+    period = parse_period(since, until)
+    report = await billing.usage(UsageGroup(group_by), period, key_id=key.id)
+    prices = await prices_in_force(billing)
+    return usage_response(report, period, prices.currency if prices else None, format)
+
+
+def _as_read(schema: dict[str, Any]) -> dict[str, Any]:
+    """The create body's schema widened to what its fields take (api/openai/schemas.py:
+    a flag is also 0/1 or "true"/"false", an integer also its digits as a string, as
+    multipart sends them), so a client or a fuzzer can hold this route to it."""
+    properties = {}
+    for name, field in schema["properties"].items():
+        alternatives = field["anyOf"] if "anyOf" in field else [{"type": field.get("type")}]
+        kinds = [kind.get("type") for kind in alternatives]
+        extra: list[dict[str, Any]] = []
+        if "boolean" in kinds:
+            extra = [{"type": "integer", "enum": [0, 1]}, {"type": "string", "pattern": _FLAG}]
+        elif "integer" in kinds:
+            extra = [{"type": "string", "pattern": r"^\s*-?\d{1,20}\s*$"}]
+        if extra:
+            others = {key: value for key, value in field.items() if key not in ("anyOf", "type")}
+            field = {**others, "anyOf": [*alternatives, *extra]}
+        properties[name] = field
+    return {**schema, "properties": properties}
+
+
+_FLAG = r"^\s*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01])\s*$"
+_create_schema = _as_read(CreateVideoBody.model_json_schema())
+_QUOTE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _create_schema},
+            "multipart/form-data": {
+                "schema": {
+                    **_create_schema,
+                    "properties": {
+                        **_create_schema["properties"],
+                        "images": {"type": "string", "format": "binary"},
+                        "input_reference": {"type": "string", "format": "binary"},
+                        "input_reference[image_url]": {"type": "string"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/videos/quote",
+    operation_id="quote_video",
+    summary="What a video would cost: POST /v1/videos' body, checked and priced, not created",
+    response_model=VideoQuote,
+    responses=openai_errors(401, 408, 413, 415),
+    openapi_extra=_QUOTE_BODY,
+)
+async def quote_video(
+    request: Request, _key: ApiKeyDep, videos: VideoServiceDep, settings: SettingsDep
+) -> Response:
+    """Every check of the create that needs no image; images are not fetched or decoded
+    (an image the create would refuse is not found out here)."""
+    async with read_new_video(
+        request, max_image_bytes=settings.max_image_bytes, idempotency_key=None
+    ) as new:
+        video, quote = await videos.quote(new)
+    return JSONResponse(
+        {
+            "object": "video.quote",
+            "model": video.model,
+            "mode": video.mode.value,
+            "duration": video.duration,
+            "resolution": video.resolution,
+            "price": None if quote is None else quote.as_json(),
+        }
+    )

@@ -1,0 +1,38 @@
+"""Money as every surface shows it: amounts as exact decimal strings (never JSON numbers,
+which clients read as binary floats), with their currency."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from vidugate.domain.ledger import Charge
+
+
+def amount(value: Decimal) -> str:
+    """At least two places (0.10, 12.00), more where the amount has them (0.1234): the
+    same text whether the amount came from the price table or back from the store."""
+    places = max(2, -int(value.normalize().as_tuple().exponent))
+    return f"{value:.{places}f}"
+
+
+def price_json(charge: Charge | None) -> dict[str, Any] | None:
+    """A task's `price`: what it was priced at when created, whether that is still held
+    (reserved), charged (settled) or given back (refunded), and the net charge once known.
+    None: no price table was in force when it was made."""
+    if charge is None:
+        return None
+    return {
+        "amount": amount(charge.price),
+        "currency": charge.currency,
+        "state": charge.state.value,
+        "charged": None if charge.charged is None else amount(charge.charged),
+    }
+
+
+def with_price(body: dict[str, Any], charge: Charge | None) -> dict[str, Any]:
+    """body with its `price` when the task has one. The Vidu and platform answers keep
+    their documented shape exactly when nothing is charged (no price table)."""
+    if charge is not None:
+        body["price"] = price_json(charge)
+    return body
