@@ -15,7 +15,10 @@ gateways started side by side, measured in turns (off, on, on, off, ...) so that
 in the machine's load falls on both alike.
 
     uv run python bench/api_bench.py [--seconds 8] [--connections 32] [--rounds 3] \
-        [--before /path/to/old/src] [--accounting]
+        [--before /path/to/old/src] [--accounting] [--limits]
+
+With --limits, only the status GET, with no limit, a limit in memory and one in Redis
+(bench/limits_run.py).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pathlib import Path
 
 import httpx
 
+from benchlib import finished_video
 from procstat import children, cpu_seconds
 
 HERE = Path(__file__).resolve().parent
@@ -239,11 +243,19 @@ def main() -> None:
     parser.add_argument(
         "--accounting", action="store_true", help="the create with accounting off and on only"
     )
+    parser.add_argument(
+        "--limits", action="store_true", help="the status GET without and with limits only"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     if args.accounting:
         accounting(args)
+        return
+    if args.limits:
+        from limits_run import run_limits  # the status GET with and without limits
+
+        run_limits(args)
         return
 
     results: dict[str, Figure] = {}
@@ -270,20 +282,10 @@ def main() -> None:
         gateway, key = start_gateway(Path(tmp) / "all", port, "all")
         try:
             base = f"http://127.0.0.1:{port}"
-            headers = {"Authorization": f"Bearer {key}"}
-            video = httpx.post(
-                f"{base}/v1/videos",
-                headers=headers,
-                json={"model": "viduq2-turbo", "prompt": "bench", "duration": 1},
-            ).json()
-            while video["status"] not in ("completed", "failed"):
-                time.sleep(0.2)
-                video = httpx.get(f"{base}/v1/videos/{video['id']}", headers=headers).json()
+            video_id = finished_video(base, key)
             mem = memory["gateway (all), GET load"] = Memory()
             mem.idle_mb, mem.idle_children_mb = read_memory(gateway.pid)
-            results["gateway GET"] = measure(
-                f"{base}/v1/videos/{video['id']}", args, key, gateway.pid
-            )
+            results["gateway GET"] = measure(f"{base}/v1/videos/{video_id}", args, key, gateway.pid)
             mem.loaded_mb, mem.loaded_children_mb = read_memory(gateway.pid)
         finally:
             stop(gateway)

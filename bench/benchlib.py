@@ -8,9 +8,11 @@ import asyncio
 import socket
 import subprocess
 import sys
+import time
 from typing import Any
 
 import aiohttp
+import httpx
 
 KEY = "bench-key"  # the emulator account's API key
 
@@ -81,3 +83,18 @@ class Emulator:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(30)
+
+
+def finished_video(base: str, key: str) -> str:
+    """Make a 1 s video on the gateway at base and wait until it is final: its id (the
+    status GET benchmarks poll a finished one)."""
+    headers = {"Authorization": f"Bearer {key}"}
+    video = httpx.post(
+        f"{base}/v1/videos",
+        headers=headers,
+        json={"model": "viduq2-turbo", "prompt": "bench", "duration": 1},
+    ).json()
+    while video["status"] not in ("completed", "failed"):
+        time.sleep(0.2)
+        video = httpx.get(f"{base}/v1/videos/{video['id']}", headers=headers).json()
+    return str(video["id"])

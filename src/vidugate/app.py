@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from vidugate import __version__
 from vidugate.api import billing, docs, errors, health, inputs, limits, upstream
+from vidugate.api.admin import limits as admin_limits
 from vidugate.api.admin import reports as admin_reports
 from vidugate.api.admin import routes as admin_routes
 from vidugate.api.deps import RouteObjects
@@ -100,6 +101,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(upstream.router)
     app.include_router(admin_routes.router)
     app.include_router(admin_reports.router)
+    app.include_router(admin_limits.router)
     return app
 
 

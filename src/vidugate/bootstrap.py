@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from vidugate.api.links import callback_url, input_url
 from vidugate.api.readiness import Readiness
 from vidugate.clock import Clock, SystemClock
-from vidugate.domain.ledger import CancelPolicy
 from vidugate.domain.prices import load_prices
 from vidugate.files.base import FileStore
 from vidugate.files.local import LocalFileStore
 from vidugate.net.fetch import FetchPolicy, UrlFetcher
 from vidugate.providers.registry import build_providers
+from vidugate.services.admission import Admission, gated
 from vidugate.services.billing import Billing, PriceBook
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.callbacks import CallbackService
@@ -30,6 +30,9 @@ from vidugate.services.content import Spritesheets
 from vidugate.services.images import DecodePool, ImageIngest
 from vidugate.services.keys import KeyService
 from vidugate.services.lifecycle import LifecycleConfig, TaskLifecycle
+from vidugate.services.limits import QueuedCanceller, default_limits, task_books
+from vidugate.services.rates import MemoryWindows, RateLimiter
+from vidugate.services.rates_redis import RedisWindows
 from vidugate.services.retention import Retention
 from vidugate.services.signing import UrlSigner
 from vidugate.services.videos import CreateConfig, VideoService
@@ -37,7 +40,7 @@ from vidugate.settings import Role, Settings
 from vidugate.store.accounts import AccountRepository
 from vidugate.store.db import Database, open_database
 from vidugate.store.keys import KeyRepository
-from vidugate.store.ledger import Ledger
+from vidugate.store.limits import queued_reader
 from vidugate.store.nonces import NonceRepository
 from vidugate.store.prices import PriceRepository
 from vidugate.store.tasks import TaskRepository
@@ -59,6 +62,7 @@ class Gateway:
     signer: UrlSigner
     callbacks: CallbackService
     readiness: Readiness
+    rates: RateLimiter
 
 
 @contextlib.asynccontextmanager
@@ -79,19 +83,31 @@ async def open_gateway(
         database = await stack.enter_async_context(
             open_database(settings.resolved_database_url, settings.database_pool_size)
         )
-        ledger = Ledger(database, CancelPolicy(percent_after_start=settings.cancel_charge_percent))
-        repo = TaskRepository(
-            database, cache_bytes=settings.task_cache_bytes, effects=[ledger.effect]
+        books = task_books(database, settings)
+        ledger, counts = books.ledger, books.counts
+        limit_defaults = default_limits(settings)
+        rates = RateLimiter(
+            (
+                RedisWindows(
+                    settings.redis_url,
+                    prefix=settings.limits_redis_prefix,
+                    timeout=settings.limits_redis_timeout_seconds,
+                    batch=settings.limits_redis_batch_seconds,
+                )
+                if settings.redis_url
+                else MemoryWindows()
+            ),
+            limit_defaults,
+            clock=clock,
+            redis_down_closed=settings.limits_redis_down == "closed",
         )
+        stack.push_async_callback(rates.close)
         prices = PriceBook(PriceRepository(database), clock=clock)
         if settings.prices_file is not None:
             # Checked by serve's preflight already; a table stored by another process
             # starting with the same file is the same table, stored once.
             await prices.set(load_prices(settings.prices_file), f"file {settings.prices_file}")
         nonces = NonceRepository(database)
-        # SQLite with one process is the only set-up where no other process writes tasks.
-        shared = not database.group_commit or settings.processes > 1
-        tasks = CachedTasks(repo, shared=shared, clock=clock, max_bytes=settings.task_cache_bytes)
         fetcher = await stack.enter_async_context(UrlFetcher(fetch_policy))
         signer = UrlSigner(settings.signing_key(), settings.signed_url_ttl_seconds, clock=clock)
         providers = build_providers(
@@ -103,6 +119,16 @@ async def open_gateway(
         )
         for provider in providers.values():
             stack.push_async_callback(provider.close)
+        waiting = gated(providers, settings.scheduling)
+        repo = TaskRepository(
+            database,
+            cache_bytes=settings.task_cache_bytes,
+            effects=books.effects,
+            waiting_providers=waiting,
+        )
+        # SQLite with one process is the only set-up where no other process writes tasks.
+        shared = not database.group_commit or settings.processes > 1
+        tasks = CachedTasks(repo, shared=shared, clock=clock, max_bytes=settings.task_cache_bytes)
         lifecycle = TaskLifecycle(
             tasks,
             providers,
@@ -110,6 +136,7 @@ async def open_gateway(
             LifecycleConfig(
                 retention_seconds=settings.retention_seconds,
                 work_dir=settings.work_dir,
+                waiting_providers=waiting,
             ),
             clock=clock,
         )
@@ -123,6 +150,13 @@ async def open_gateway(
                 concurrency=settings.worker_concurrency,
                 lease_seconds=settings.lease_seconds,
                 shutdown_grace=settings.shutdown_grace_seconds,
+                admission=Admission(
+                    tasks,
+                    providers,
+                    settings.scheduling,
+                    clock=clock,
+                    hold_seconds=settings.lease_seconds,
+                ),
             )
             sweeper = Sweeper(
                 Retention(
@@ -159,7 +193,10 @@ async def open_gateway(
             prices=prices,
         )
         keys = KeyService(
-            KeyRepository(database), cache_seconds=settings.key_cache_seconds, clock=clock
+            KeyRepository(database),
+            cache_seconds=settings.key_cache_seconds,
+            clock=clock,
+            on_revoke=QueuedCanceller(queued_reader(database, counts), tasks.apply),
         )
         gateway = Gateway(
             database=database,
@@ -171,6 +208,7 @@ async def open_gateway(
             signer=signer,
             callbacks=CallbackService(tasks, providers, nonces, wake_worker),
             readiness=Readiness(database.ping, worker, clock),
+            rates=rates,
         )
         for loop in (worker, sweeper):
             if loop is not None:

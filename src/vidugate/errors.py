@@ -13,6 +13,8 @@ surface renders them in its own envelope in exactly one place.
      ├── NotFoundError              404 not_found
      ├── ConflictError              409 conflict / video_not_ready
      ├── GoneError                  410 expired
+     ├── RateLimitError             429 rate_limit_exceeded: a key's or tenant's limit;
+     │                                  names the limit and its value (retry_after)
      ├── ServiceUnavailableError    503 unavailable (retry_after)
      │    └── DatabaseUnavailableError  503 database_unavailable: the database is away
      └── ProviderError              502 upstream_error
@@ -103,6 +105,26 @@ class GoneError(VidugateError):
     status = 410
     type = "invalid_request_error"
     code = "expired"
+
+
+class RateLimitError(VidugateError):
+    """Over a limit (domain/limits.py). `headers` are the x-ratelimit-* headers of the
+    check that refused, sent with the 429 as with every answer."""
+
+    status = 429
+    type = "rate_limit_error"
+    code = "rate_limit_exceeded"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        retry_after: float | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, param=param, retry_after=retry_after)
+        self.headers = headers or {}
 
 
 class ServiceUnavailableError(VidugateError):

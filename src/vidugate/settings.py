@@ -9,13 +9,17 @@ import tomllib
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Re-exported: StatusDialect (also a key's) and Role are settings' types, read from here too.
 from vidugate.domain.keys import StatusDialect as StatusDialect
+from vidugate.domain.scheduling import Scheduling as Scheduling
 from vidugate.roles import Role as Role
+
+RedisDown = Literal["open", "closed"]
 
 
 class ViduDialect(StrEnum):
@@ -101,6 +105,13 @@ class Settings(BaseSettings):
         default=0.0,
         ge=0,
         description="Minimum wall seconds per second of video, to behave like a slow upstream.",
+    )
+
+    scheduling: Scheduling = Field(
+        default=Scheduling.FAIR,
+        description="fair: queued tasks wait in the gateway and are submitted as slots free "
+        "up, to the tenant with the lowest share first (docs/scheduling.md); fifo: every "
+        "task is submitted at once, first come first served.",
     )
 
     worker_concurrency: int = Field(
@@ -252,6 +263,49 @@ class Settings(BaseSettings):
         description="What a cancel costs, in percent of the price, once the upstream has begun "
         "making the video (before that it is refunded in full). Vidu cannot stop a task it "
         "is processing and charges for it.",
+    )
+    limit_requests_per_minute: int | None = Field(
+        default=None,
+        ge=1,
+        description="Default limit of a key's (and a tenant's) authenticated calls per minute; "
+        "unset: none. Each key and tenant may set its own (`vidugate keys limits`).",
+    )
+    limit_creates_per_minute: int | None = Field(
+        default=None, ge=1, description="Default limit of creates per minute (every surface)."
+    )
+    limit_active_videos: int | None = Field(
+        default=None,
+        ge=0,
+        description="Default limit of unfinished (queued + processing) videos at once.",
+    )
+    limit_spend_per_day: Decimal | None = Field(
+        default=None,
+        ge=0,
+        description="Default limit of spend per UTC day, in the price table's currency "
+        "(only with prices).",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for rate windows shared by every process (redis://host:6379/0); "
+        "unset: each process counts its own.",
+    )
+    limits_redis_down: RedisDown = Field(
+        default="open",
+        description="When Redis cannot be reached: open (requests pass; logged "
+        "limits.redis_down once a minute) or closed (503 with Retry-After).",
+    )
+    limits_redis_timeout_seconds: float = Field(
+        default=0.25, gt=0, description="Time limit of one rate check against Redis."
+    )
+    limits_redis_batch_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        description="How often a process sends Redis the calls its requests windows let "
+        "through (0: every call checked in Redis; creates always are). Across P processes a "
+        "window may pass (P - 1) x one interval's calls beyond its limit.",
+    )
+    limits_redis_prefix: str = Field(
+        default="vidugate:rl:", description="Prefix of the Redis keys of the rate windows."
     )
     upstream_credit_value: Decimal | None = Field(
         default=None,

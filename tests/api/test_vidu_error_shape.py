@@ -29,6 +29,7 @@ REASONS: dict[type[errors.VidugateError], str] = {
     errors.NotFoundError: "TaskNotFound",
     errors.ConflictError: "Conflict",
     errors.GoneError: "ContentExpired",
+    errors.RateLimitError: "TooManyRequests",  # Vidu's own: too much at once
     errors.ServiceUnavailableError: "InternalServiceFailure",
     errors.ProviderError: "InternalServiceFailure",
 }

@@ -16,7 +16,7 @@ STATUS_WRITERS = {"apply", "create"}
 # The ledger writes a task's charge columns (never its status), inside the transaction of
 # the transition that ends it; the usage reports read tasks for upstream cost.
 TABLE_MODULES = {"store/tasks.py", "store/leases.py", "store/listing.py", "store/ledger.py"}
-TABLE_MODULES |= {"store/usage.py"}
+TABLE_MODULES |= {"store/usage.py", "store/admission.py", "store/limits.py"}
 ONE_WRITER = "services/cached_tasks.py"
 
 

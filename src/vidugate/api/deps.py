@@ -17,6 +17,7 @@ from vidugate.files.base import FileStore
 from vidugate.services.billing import Billing
 from vidugate.services.callbacks import CallbackService
 from vidugate.services.keys import KeyService
+from vidugate.services.rates import RateLimiter
 from vidugate.services.signing import UrlSigner
 from vidugate.services.videos import VideoService
 from vidugate.settings import Settings
@@ -45,6 +46,9 @@ class RouteObjects(Protocol):
 
     @property
     def readiness(self) -> Readiness: ...
+
+    @property
+    def rates(self) -> RateLimiter: ...
 
 
 def objects_of(request: Request) -> RouteObjects:
@@ -117,11 +121,31 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
+# Where a call's x-ratelimit-* headers wait for the response (api/middleware.py adds them).
+RATE_HEADERS = "vidugate.rate_headers"
+
+
 async def authenticate(request: Request) -> ApiKey:
-    return await objects_of(request).keys.authenticate(bearer_token(request))
+    """The client key, within its requests-per-minute windows (key and tenant)."""
+    return await _limited(request, create=False)
+
+
+async def authenticate_create(request: Request) -> ApiKey:
+    """The client key of a create: its requests and creates windows, in one check."""
+    return await _limited(request, create=True)
+
+
+async def _limited(request: Request, *, create: bool) -> ApiKey:
+    objects = objects_of(request)
+    key = await objects.keys.authenticate(bearer_token(request))
+    headers = await objects.rates.check(key, create=create)
+    if headers:
+        request.scope[RATE_HEADERS] = headers
+    return key
 
 
 ApiKeyDep = Annotated[ApiKey, Depends(authenticate)]
+CreatorKeyDep = Annotated[ApiKey, Depends(authenticate_create)]
 
 
 async def authenticate_admin(request: Request) -> ApiKey:

@@ -23,6 +23,7 @@ from vidugate.errors import (
     NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
+    RateLimitError,
     VidugateError,
 )
 from vidugate.logs import request_id
@@ -43,6 +44,8 @@ VIDU_REASONS: dict[type[VidugateError], str] = {
     GoneError: "ContentExpired",
     # Vidu's own answer when an account cannot pay for a task.
     PaymentRequiredError: "CreditInsufficient",
+    # Vidu's own answer when an account sends too much at once.
+    RateLimitError: "TooManyRequests",
 }
 VIDU_INTERNAL = "InternalServiceFailure"
 
@@ -86,6 +89,8 @@ def failure_of(exc: VidugateError) -> Failure:
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     elif exc.status in (429, 503):
         headers["Retry-After"] = "1"
+    if isinstance(exc, RateLimitError):
+        headers.update(exc.headers)
     return Failure(
         exc.status, exc.message, exc.type, exc.code, exc.param, vidu_reason(exc), headers
     )

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vidugate.api.deps import RATE_HEADERS
 from vidugate.api.errors import error_response
 from vidugate.api.limits import BodyLimits
 from vidugate.logs import request_id
@@ -43,7 +44,9 @@ class RequestIdMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), header]
+                # With a call's x-ratelimit-* headers, noted by its key check (api/deps.py).
+                rates = scope.get(RATE_HEADERS, ())
+                message["headers"] = [*message.get("headers", []), header, *rates]
             await send(message)
 
         try:

@@ -13,6 +13,14 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from vidugate.cli.limits import (
+    ActiveOption,
+    CreatesOption,
+    RequestsOption,
+    SpendOption,
+    changes_of,
+    limits_text,
+)
 from vidugate.cli.money import (
     EXIT_USAGE,
     JsonOption,
@@ -29,6 +37,8 @@ from vidugate.domain.keys import StatusDialect
 from vidugate.domain.ledger import DEFAULT_TENANT
 
 if TYPE_CHECKING:  # imported when run: `vidugate --help` starts faster without them
+    from vidugate.domain.keys import ApiKey
+    from vidugate.services.billing import Billing
     from vidugate.services.keys import KeyService
     from vidugate.store.db import Database
 
@@ -41,13 +51,16 @@ T = TypeVar("T")
 def _with_keys(action: Callable[[KeyService], Awaitable[T]]) -> T:
     from vidugate.files.private import use_private_umask
     from vidugate.services.keys import KeyService
+    from vidugate.services.limits import revoke_canceller
     from vidugate.store.keys import KeyRepository
 
     settings = settings_or_exit()
     use_private_umask()  # a SQLite database made here is private too
 
     async def run(database: Database) -> T:
-        return await action(KeyService(KeyRepository(database)))
+        # A revoke here cancels the key's queued videos as the server's would (docs/limits.md).
+        on_revoke = revoke_canceller(database, settings)
+        return await action(KeyService(KeyRepository(database), on_revoke=on_revoke))
 
     return with_database(settings, run)
 
@@ -124,7 +137,7 @@ def list_keys(
         return
     table = Table(
         "id", "name", "prefix", "tenant", "role", "cap", "spent", "status dialect", "created",
-        "revoked",
+        "revoked", "limits",
     )  # fmt: skip
     for key, spent in keys:
         table.add_row(
@@ -138,6 +151,7 @@ def list_keys(
             key.status_dialect.value,
             _when(key.created_at),
             _when(key.revoked_at),
+            limits_text(key.limits),
         )
     show(table)
 
@@ -163,9 +177,35 @@ def set_cap(
     print(f"key {key.id} ({key.name}) has {shown}; it has spent {money(spent)}")
 
 
+@app.command("limits")
+def set_limits(
+    key_id: Annotated[str, typer.Argument(help="The key's id (key_...).", show_default=False)],
+    requests_per_minute: RequestsOption = None,
+    creates_per_minute: CreatesOption = None,
+    active_videos: ActiveOption = None,
+    spend_per_day: SpendOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Set or clear a key's own limits (it is held to its tenant's too; docs/limits.md)."""
+    from vidugate.services.limits import update_key_limits
+
+    changes = changes_of(requests_per_minute, creates_per_minute, active_videos, spend_per_day)
+
+    async def run(billing: Billing) -> tuple[ApiKey, Decimal]:
+        key = await update_key_limits(billing.keys, key_id, changes)
+        return key, await billing.keys.keys.spent(key.id)
+
+    key, spent = with_billing(run)
+    if json_out:
+        print_json(key_json(key, spent))
+        return
+    print(f"key {key.id} ({key.name}): {limits_text(key.limits)}")
+
+
 @app.command()
 def revoke(key: Annotated[str, typer.Argument(help="The key's id or prefix.")]) -> None:
-    """Revoke a key; requests with it are refused from then on."""
+    """Revoke a key; requests with it are refused from then on (other processes: within
+    VIDUGATE_KEY_CACHE_SECONDS), and its queued videos are cancelled and refunded."""
     revoked = _with_keys(lambda keys: keys.revoke(key))
     if not revoked:
         print(f"no active key with id or prefix {key!r}", file=sys.stderr)

@@ -12,6 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from vidugate.cli.limits import (
+    ActiveOption,
+    CreatesOption,
+    RequestsOption,
+    SpendOption,
+    changes_of,
+    limits_text,
+)
 from vidugate.cli.money import (
     JsonOption,
     amount_arg,
@@ -134,6 +142,7 @@ def show_tenant(tenant_id: TenantArg, json_out: JsonOption = False) -> None:
         return
     print(f"tenant {tenant.id} ({tenant.name}), created {when(tenant.created_at)}")
     print(f"balance {money(tenant.balance)}{_in(currency)}, overdraft {money(tenant.overdraft)}")
+    print(f"limits: {limits_text(tenant.limits)}; unfinished videos now {tenant.active_videos}")
     if keys:
         table = Table("key", "name", "role", "cap", "spent", "revoked", title="keys")
         for key, spent in keys:
@@ -209,3 +218,45 @@ def overdraft(
         print_json(tenant_json(tenant))
         return
     print(f"tenant {tenant.id}: overdraft {money(tenant.overdraft)}")
+
+
+@app.command()
+def weight(
+    tenant_id: TenantArg,
+    value: Annotated[
+        int,
+        typer.Argument(
+            help="Its share of the slots: 2 gets twice the slots of 1 (the default).",
+            min=1,
+            max=1000,
+            show_default=False,
+        ),
+    ],
+    json_out: JsonOption = False,
+) -> None:
+    """Set a tenant's weight under fair scheduling (docs/scheduling.md)."""
+    tenant = with_billing(lambda billing: billing.set_weight(tenant_id, value))
+    if json_out:
+        print_json(tenant_json(tenant))
+        return
+    print(f"tenant {tenant.id}: weight {tenant.weight}")
+
+
+@app.command("limits")
+def set_limits(
+    tenant_id: TenantArg,
+    requests_per_minute: RequestsOption = None,
+    creates_per_minute: CreatesOption = None,
+    active_videos: ActiveOption = None,
+    spend_per_day: SpendOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Set or clear a tenant's own limits: they count all its keys (docs/limits.md)."""
+    from vidugate.services.limits import update_tenant_limits
+
+    changes = changes_of(requests_per_minute, creates_per_minute, active_videos, spend_per_day)
+    tenant = with_billing(lambda billing: update_tenant_limits(billing.tenants, tenant_id, changes))
+    if json_out:
+        print_json(tenant_json(tenant))
+        return
+    print(f"tenant {tenant.id}: {limits_text(tenant.limits)}")

@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from vidugate.domain.ledger import DEFAULT_TENANT
+from vidugate.domain.limits import NO_LIMITS, Limits
 
 
 class StatusDialect(StrEnum):
@@ -39,3 +40,7 @@ class ApiKey:
     tenant_id: str = DEFAULT_TENANT
     role: KeyRole = KeyRole.CLIENT
     spend_cap: Decimal | None = None  # what the key may spend net of refunds (None: no cap)
+    limits: Limits = NO_LIMITS  # its own (None in a field: the settings' default)
+    # Its tenant's own limits, read with the key so a request's checks need no query.
+    tenant_limits: Limits = NO_LIMITS
+    active_videos: int = 0  # unfinished videos, as last read

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from vidugate.domain.limits import NO_LIMITS, Limits
+
 # The tenant that keys made before tenants existed belong to (and keys made without one).
 DEFAULT_TENANT = "tenant_default"
 
@@ -37,6 +39,9 @@ class Tenant:
     balance: Decimal
     overdraft: Decimal  # how far below zero a reserve may take the balance
     created_at: float
+    weight: int = 1  # its share of the slots when tenants wait for them (fair scheduling)
+    limits: Limits = NO_LIMITS  # its own (None in a field: the settings' default)
+    active_videos: int = 0  # unfinished videos of all its keys, as last read
 
 
 @dataclass(frozen=True, slots=True)

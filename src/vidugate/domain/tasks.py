@@ -78,6 +78,9 @@ class VideoTask:
     charge: Charge | None = None  # None: made with no price table in force, nothing charged
     # What the upstream said the task cost it, in its own units (Vidu's credits).
     upstream_credits: Decimal | None = None
+    # The slot pool the task was admitted to (domain/scheduling.py); None while it waits
+    # for one under fair scheduling, or when it was made under fifo.
+    slot: str | None = None
 
     @property
     def size(self) -> str:

@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from vidugate.domain.accounts import AccountState
 from vidugate.domain.request import VideoRequest
+from vidugate.domain.scheduling import SlotPool
 from vidugate.domain.tasks import TaskError
 
 
@@ -30,6 +31,7 @@ class ProviderJob:
     account: str | None = None  # the upstream account the task is pinned to
     submitted_at: float | None = None  # when the create was (last) sent
     started_at: float | None = None  # when the upstream accepted it
+    slot: str | None = None  # the slot pool the task was admitted to (SlotPools)
 
 
 class JobState(StrEnum):
@@ -102,6 +104,18 @@ class Provider(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class SlotPools(Protocol):
+    """A provider with a bounded number of tasks running at once: it tells the admission
+    (fair scheduling, store/admission.py) its pools of slots, and a task is submitted only
+    once admitted to one of them (ProviderJob.slot)."""
+
+    async def slot_pools(self, owner: str) -> list[SlotPool]:
+        """The pools new tasks may be admitted to now; `owner` names this process's worker
+        (a pool local to the process is named after it)."""
+        ...
 
 
 @runtime_checkable

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from vidugate.domain.models import Mode
+from vidugate.domain.scheduling import SlotPool
 from vidugate.domain.subjects import by_subject
 from vidugate.domain.tasks import TaskError
 from vidugate.errors import ProviderError
@@ -76,6 +77,7 @@ class SandboxProvider:
         self._instance = secrets.token_hex(4)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.pace = pace
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._jobs: dict[str, _Job] = {}
 
@@ -118,6 +120,10 @@ class SandboxProvider:
         self._jobs[upstream_id] = running
         running.runner = asyncio.create_task(self._run(running), name=f"render {upstream_id}")
         return running
+
+    async def slot_pools(self, owner: str) -> list[SlotPool]:
+        """One pool per process: its renders run here, `concurrency` at once."""
+        return [SlotPool(f"sandbox:{owner}", self.concurrency, local=True)]
 
     async def submit(self, job: ProviderJob, record_intent: RecordIntent) -> Submission:
         # Free and local: nothing to record; a repeated submit finds the running job.

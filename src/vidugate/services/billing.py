@@ -35,6 +35,7 @@ log = logging.getLogger("vidugate.billing")
 # How stale a process's view of the price table may be when another process changed it.
 PRICES_REFRESH_SECONDS = 5.0
 MAX_TENANT_NAME_CHARS = 200
+MAX_WEIGHT = 1000  # a tenant's weight under fair scheduling: 1 (the default) to this
 # Quotes kept per process (a few hundred bytes each); the whole cache is dropped when full.
 QUOTE_CACHE_ENTRIES = 4096
 
@@ -224,6 +225,15 @@ class Billing:
         if overdraft < 0:
             raise InvalidRequestError("An overdraft is 0 or more.", param="overdraft")
         tenant = await self.tenants.set_overdraft(tenant_id, overdraft)
+        if tenant is None:
+            raise NotFoundError(f"No tenant {tenant_id!r}.", param="tenant_id")
+        return tenant
+
+    async def set_weight(self, tenant_id: str, weight: int) -> Tenant:
+        """A tenant's share of the slots under fair scheduling (docs/scheduling.md)."""
+        if not 1 <= weight <= MAX_WEIGHT:
+            raise InvalidRequestError(f"A weight is 1 to {MAX_WEIGHT}.", param="weight")
+        tenant = await self.tenants.set_weight(tenant_id, weight)
         if tenant is None:
             raise NotFoundError(f"No tenant {tenant_id!r}.", param="tenant_id")
         return tenant

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from vidugate.clock import Clock
 from vidugate.domain.request import REQUEST_OVERHEAD
+from vidugate.domain.scheduling import SlotPool
 from vidugate.domain.tasks import VideoTask, is_task_id
 from vidugate.domain.transitions import Transition
 from vidugate.store.tasks import Release, TaskRepository, held
@@ -158,6 +159,22 @@ class CachedTasks:
         for task in claimed:
             self.remember(task)
         return claimed
+
+    async def admit(
+        self, provider: str, pools: Sequence[SlotPool], *, owner: str, hold_seconds: float
+    ) -> list[tuple[str, str]]:
+        """Fill the pools' free slots with the fairest waiting tasks (fair scheduling,
+        TaskRepository.admit); the (task id, pool id) pairs admitted."""
+        admitted = await self.repo.admit(
+            provider, pools, owner=owner, now=self.clock.now(), hold_seconds=hold_seconds
+        )
+        for task_id, _pool in admitted:
+            self.forget(task_id)
+        return admitted
+
+    async def wake_overdue(self, provider: str) -> int:
+        """Make waiting tasks past their deadline due, so a worker fails them."""
+        return await self.repo.wake_overdue(provider, self.clock.now())
 
     async def renew(self, owner: str, task_ids: list[str], *, lease_seconds: float) -> None:
         await self.repo.renew(owner, task_ids, lease_until=self.clock.now() + lease_seconds)

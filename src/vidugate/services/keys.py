@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 
 from vidugate.clock import Clock, SystemClock
 from vidugate.domain.keys import ApiKey, KeyRole, StatusDialect
 from vidugate.domain.ledger import DEFAULT_TENANT
+from vidugate.domain.limits import Limits
 from vidugate.domain.tasks import new_id
 from vidugate.errors import AuthenticationError
 from vidugate.store.keys import KeyRepository
@@ -17,6 +19,8 @@ KEY_PREFIX = "vg-"
 ADMIN_KEY_PREFIX = "vga-"
 _NEGATIVE_TTL = 5.0
 _CACHE_LIMIT = 10_000
+# What a revoke does to the revoked keys' videos (services/limits.py: QueuedCanceller).
+OnRevoke = Callable[[Sequence[ApiKey]], Awaitable[int]]
 
 
 def hash_key(token: str) -> str:
@@ -25,9 +29,15 @@ def hash_key(token: str) -> str:
 
 class KeyService:
     def __init__(
-        self, keys: KeyRepository, *, cache_seconds: float = 30.0, clock: Clock | None = None
+        self,
+        keys: KeyRepository,
+        *,
+        cache_seconds: float = 30.0,
+        clock: Clock | None = None,
+        on_revoke: OnRevoke | None = None,
     ) -> None:
         self.keys = keys
+        self.on_revoke = on_revoke
         self.clock = clock or SystemClock()
         # Known keys are kept briefly so the status route needs no query; a revoke made in
         # another process takes effect within cache_seconds (in this process, at once).
@@ -97,7 +107,18 @@ class KeyService:
     async def revoke(self, id_or_prefix: str) -> list[ApiKey]:
         revoked = await self.keys.revoke(id_or_prefix, self.clock.now())
         self._cache.clear()
+        if revoked and self.on_revoke is not None:
+            await self.on_revoke(revoked)
         return revoked
+
+    def forget(self) -> None:
+        """Drop the cached keys (a tenant's limits, which they carry, changed)."""
+        self._cache.clear()
+
+    async def set_limits(self, key_id: str, limits: Limits) -> ApiKey | None:
+        key = await self.keys.set_limits(key_id, limits)
+        self._cache.clear()
+        return key
 
     async def count_active(self) -> int:
         return await self.keys.count_active()

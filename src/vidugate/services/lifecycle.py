@@ -47,6 +47,9 @@ class LifecycleConfig:
     # Consecutive failed copies of a finished result before the task fails: with the
     # back-off that is several minutes, well inside the upstream's 24 h links.
     result_attempts: int = 8
+    # Providers whose queued tasks are submitted only once admitted to a slot (fair
+    # scheduling, services/admission.py); empty under fifo.
+    waiting_providers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,13 @@ class TaskLifecycle:
             )
             await self._clean_up_after_stop(task, provider)
             return Next(None)
+        if (
+            task.slot is None
+            and task.upstream_id is None
+            and task.upstream_account is None
+            and task.provider in self.config.waiting_providers
+        ):
+            return Next(None)  # waits for a slot: the admission makes it due again
         try:
             if task.upstream_id is None:
                 outcome = Next(await self.submitter.submit(task, owner, provider))

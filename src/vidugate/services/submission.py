@@ -46,6 +46,7 @@ def job_of(task: VideoTask) -> ProviderJob:
         account=task.upstream_account,
         submitted_at=task.submitted_at,
         started_at=task.started_at,
+        slot=task.slot,
     )
 
 

@@ -8,11 +8,24 @@ from typing import Any, cast
 from sqlalchemy import Row, Table, insert, or_, select, update
 
 from vidugate.domain.keys import ApiKey, KeyRole, StatusDialect
+from vidugate.domain.limits import NO_LIMITS, Limits
 from vidugate.domain.money import from_micros, to_micros
 from vidugate.store.db import Database
-from vidugate.store.tables import ApiKeyRow
+from vidugate.store.limit_columns import limit_values, limits_of
+from vidugate.store.tables import ApiKeyRow, TenantRow
 
 K = cast(Table, ApiKeyRow.__table__)
+TN = cast(Table, TenantRow.__table__)
+# A request's key comes with its tenant's limits: one query for both, kept in the key cache.
+_TENANT_LIMITS = [
+    TN.c[name].label(f"tenant_{name}")
+    for name in (
+        "limit_requests_per_minute",
+        "limit_creates_per_minute",
+        "limit_active_videos",
+        "limit_spend_per_day_micros",
+    )
+]
 
 
 class KeyRepository:
@@ -37,10 +50,14 @@ class KeyRepository:
         )
 
     async def by_hash(self, key_hash: str) -> ApiKey | None:
-        stmt = select(K).where(K.c.key_hash == key_hash, K.c.revoked_at.is_(None))
+        stmt = (
+            select(K, *_TENANT_LIMITS)
+            .outerjoin(TN, TN.c.id == K.c.tenant_id)
+            .where(K.c.key_hash == key_hash, K.c.revoked_at.is_(None))
+        )
         async with self.db.read() as conn:
             row = (await conn.execute(stmt)).first()
-        return None if row is None else _key(row)
+        return None if row is None else _key(row, limits_of(row, "tenant_"))
 
     async def all(self, tenant_id: str | None = None) -> list[ApiKey]:
         stmt = select(K).order_by(K.c.created_at)
@@ -71,6 +88,11 @@ class KeyRepository:
         rows = await self.db.returning(stmt)
         return _key(rows[0]) if rows else None
 
+    async def set_limits(self, key_id: str, limits: Limits) -> ApiKey | None:
+        stmt = update(K).where(K.c.id == key_id).values(**limit_values(limits)).returning(*K.c)
+        rows = await self.db.returning(stmt)
+        return _key(rows[0]) if rows else None
+
     async def revoke(self, id_or_prefix: str, now: float) -> list[ApiKey]:
         stmt = (
             update(K)
@@ -90,7 +112,7 @@ class KeyRepository:
         return len(rows)
 
 
-def _key(row: Row[Any]) -> ApiKey:
+def _key(row: Row[Any], tenant_limits: Limits = NO_LIMITS) -> ApiKey:
     return ApiKey(
         row.id,
         row.name,
@@ -101,4 +123,7 @@ def _key(row: Row[Any]) -> ApiKey:
         row.tenant_id,
         KeyRole(row.role),
         None if row.spend_cap_micros is None else from_micros(row.spend_cap_micros),
+        limits_of(row),
+        tenant_limits,
+        row.active_videos,
     )

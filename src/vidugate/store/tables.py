@@ -37,6 +37,13 @@ class ApiKeyRow(Base):
     # it has: both moved in the transaction that moves the tenant's balance.
     spend_cap_micros: Mapped[int | None] = mapped_column(BigInteger, default=None)
     spent_micros: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Limits of its own (None: the settings' default; domain/limits.py), and its unfinished
+    # videos, counted by a task effect (store/limits.py) in the task's own transaction.
+    limit_requests_per_minute: Mapped[int | None] = mapped_column(Integer, default=None)
+    limit_creates_per_minute: Mapped[int | None] = mapped_column(Integer, default=None)
+    limit_active_videos: Mapped[int | None] = mapped_column(Integer, default=None)
+    limit_spend_per_day_micros: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    active_videos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TenantRow(Base):
@@ -51,6 +58,16 @@ class TenantRow(Base):
     # How far below zero a reserve may take the balance (0: prepaid only).
     overdraft_micros: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[float] = mapped_column(Float)
+    # Its share of the slots when tenants wait for them (domain/scheduling.py): weight 2
+    # gets twice the slots of weight 1.
+    weight: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Limits of its own (None: the settings' default; domain/limits.py), and its unfinished
+    # videos, counted by a task effect (store/limits.py) in the task's own transaction.
+    limit_requests_per_minute: Mapped[int | None] = mapped_column(Integer, default=None)
+    limit_creates_per_minute: Mapped[int | None] = mapped_column(Integer, default=None)
+    limit_active_videos: Mapped[int | None] = mapped_column(Integer, default=None)
+    limit_spend_per_day_micros: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    active_videos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LedgerRow(Base):
@@ -79,6 +96,18 @@ class LedgerRow(Base):
         Index("ix_ledger_tenant_id", "tenant_id", "id"),
         Index("ix_ledger_created_at", "created_at"),
     )
+
+
+class SpendDayRow(Base):
+    """What a key or a tenant (scope `key:<id>` / `tenant:<id>`) spent on videos created on
+    one UTC day, net of what their ends gave back: raised in a create's transaction by a
+    conditional upsert against the day's limit, so concurrent creates cannot pass it."""
+
+    __tablename__ = "spend_days"
+
+    scope: Mapped[str] = mapped_column(String(48), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
+    micros: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class PriceTableRow(Base):
@@ -147,6 +176,10 @@ class TaskRow(Base):
     charged_micros: Mapped[int | None] = mapped_column(BigInteger, default=None)
     # What the upstream said the task cost it, in its own units (Vidu's credits).
     upstream_credits_micros: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # Fair scheduling (store/admission.py): the slot pool the task was admitted to (None:
+    # waiting for one, or made under fifo), and its tier (0 normal, 1 off_peak: last).
+    slot: Mapped[str | None] = mapped_column(String(160), default=None)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("key_id", "idempotency_key", name="uq_tasks_key_idempotency"),
@@ -156,6 +189,8 @@ class TaskRow(Base):
         Index("ix_tasks_completed_at", "completed_at"),  # the purge of old finished rows
         Index("ix_tasks_upstream", "upstream_id"),
         Index("ix_tasks_tenant_id", "tenant_id", "id"),
+        # The admission's reads: slots held per pool, and each tenant's oldest waiting task.
+        Index("ix_tasks_admission", "status", "slot", "tenant_id", "priority", "created_at"),
     )
 
 

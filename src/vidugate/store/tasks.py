@@ -21,8 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vidugate.domain.models import Mode
 from vidugate.domain.money import from_micros, to_micros
 from vidugate.domain.request import VideoRequest
+from vidugate.domain.scheduling import tier_of
 from vidugate.domain.tasks import TERMINAL, Surface, TaskError, TaskStatus, VideoTask
 from vidugate.domain.transitions import EVERY, Created, Transition
+from vidugate.store.admission import TaskAdmission
 from vidugate.store.db import Database
 from vidugate.store.effects import Applied, TaskEffect
 from vidugate.store.leases import URGENT, Release, TaskLeases, held
@@ -104,10 +106,11 @@ def _to_task(row: Row[Any], request: VideoRequest, images: tuple[str, ...]) -> V
             if row.upstream_credits_micros is None
             else from_micros(row.upstream_credits_micros)
         ),
+        slot=row.slot,
     )
 
 
-class TaskRepository(TaskPages, TaskLeases):
+class TaskRepository(TaskPages, TaskLeases, TaskAdmission):
     columns = COLUMNS
 
     def __init__(
@@ -116,8 +119,12 @@ class TaskRepository(TaskPages, TaskLeases):
         *,
         cache_bytes: int = REQUEST_CACHE_BYTES,
         effects: Sequence[TaskEffect] = (),
+        waiting_providers: frozenset[str] = frozenset(),
     ) -> None:
         self.db = db
+        # Providers whose new tasks wait for a slot (fair scheduling, store/admission.py):
+        # made with no next look, so no worker takes them before they are admitted.
+        self.waiting_providers = waiting_providers
         self.effects = tuple(effects)
         self._frozen: OrderedDict[str, tuple[VideoRequest, tuple[str, ...]]] = OrderedDict()
         self._frozen_bytes = 0
@@ -160,7 +167,8 @@ class TaskRepository(TaskPages, TaskLeases):
             "created_at": task.created_at,
             "updated_at": task.updated_at,
             "deadline_at": task.deadline_at,
-            "next_poll_at": URGENT,
+            "next_poll_at": None if task.provider in self.waiting_providers else URGENT,
+            "priority": tier_of(task.request.off_peak),
             "attempts": 0,
             "has_audio": False,
             "idempotency_key": idempotency_key,

@@ -9,8 +9,10 @@ from typing import Any, cast
 from sqlalchemy import Row, Table, insert, select, update
 
 from vidugate.domain.ledger import Tenant
+from vidugate.domain.limits import Limits
 from vidugate.domain.money import from_micros, to_micros
 from vidugate.store.db import Database
+from vidugate.store.limit_columns import limit_values, limits_of
 from vidugate.store.tables import TenantRow
 
 TN = cast(Table, TenantRow.__table__)
@@ -23,6 +25,9 @@ def tenant_of(row: Row[Any]) -> Tenant:
         balance=from_micros(row.balance_micros),
         overdraft=from_micros(row.overdraft_micros),
         created_at=row.created_at,
+        weight=row.weight,
+        limits=limits_of(row),
+        active_videos=row.active_videos,
     )
 
 
@@ -60,5 +65,18 @@ class TenantRepository:
             .where(TN.c.id == tenant_id)
             .values(overdraft_micros=to_micros(overdraft))
             .returning(*TN.c)
+        )
+        return tenant_of(rows[0]) if rows else None
+
+    async def set_limits(self, tenant_id: str, limits: Limits) -> Tenant | None:
+        rows = await self.db.returning(
+            update(TN).where(TN.c.id == tenant_id).values(**limit_values(limits)).returning(*TN.c)
+        )
+        return tenant_of(rows[0]) if rows else None
+
+    async def set_weight(self, tenant_id: str, weight: int) -> Tenant | None:
+        """Its share of the slots (domain/scheduling.py); read at the next admission."""
+        rows = await self.db.returning(
+            update(TN).where(TN.c.id == tenant_id).values(weight=weight).returning(*TN.c)
         )
         return tenant_of(rows[0]) if rows else None

@@ -1,4 +1,5 @@
-"""The task worker: leases due tasks and runs lifecycle steps with bounded concurrency,
+"""The task worker: admits waiting tasks into free slots (fair scheduling,
+services/admission.py), leases due tasks and runs lifecycle steps with bounded concurrency,
 renews the leases of running steps, and hands tasks back in batches. Every write goes
 through the one writer of task rows (services/cached_tasks.py); waits and times come from
 the injected clock."""
@@ -16,6 +17,7 @@ import socket
 from vidugate.clock import Clock
 from vidugate.domain.tasks import VideoTask
 from vidugate.errors import DatabaseUnavailableError
+from vidugate.services.admission import Admission
 from vidugate.services.cached_tasks import CachedTasks, Release, held
 from vidugate.services.lifecycle import Next, TaskLifecycle
 
@@ -27,6 +29,8 @@ IDLE_TICK = 0.2
 # Hand-backs are written together: a poll that changed nothing costs a row in a batch, not
 # a transaction of its own (SQLite takes one writer at a time).
 FLUSH_EVERY = 0.02
+# Admissions (fair scheduling) at most this often: each is a transaction under a lock.
+ADMIT_EVERY = 0.1
 
 
 def worker_id() -> str:
@@ -60,8 +64,11 @@ class Worker:
         concurrency: int,
         lease_seconds: float,
         shutdown_grace: float = 0.0,
+        admission: Admission | None = None,
     ) -> None:
         self.lifecycle = lifecycle
+        self.admission = admission if admission is not None and admission.enabled else None
+        self._admitted_at = -math.inf
         self.tasks = tasks
         self.clock = clock
         self.concurrency = concurrency
@@ -160,6 +167,7 @@ class Worker:
             self.last_loop_at = self.clock.now()
             try:
                 if not self._draining:
+                    await self._admit()
                     await self._claim()
                 if self.clock.monotonic() >= next_renew:
                     await self._renew()
@@ -170,6 +178,14 @@ class Worker:
                 log.exception("worker.loop_error")
             self._wake.clear()
             await self.clock.wait(self._wake, self.clock.now() + IDLE_TICK)
+
+    async def _admit(self) -> None:
+        """Waiting tasks into free slots (fair scheduling), before claiming them."""
+        now = self.clock.monotonic()
+        if self.admission is None or now - self._admitted_at < ADMIT_EVERY:
+            return
+        self._admitted_at = now
+        await self.admission.admit(self.owner)
 
     async def _claim(self) -> None:
         free = self.concurrency - len(self._inflight)
@@ -199,6 +215,8 @@ class Worker:
                 outcome = Next(await self.lifecycle.step_failed(task, self.owner, exc))
         finally:
             self._inflight.pop(task.id, None)
+            if outcome.at is None:
+                self._admitted_at = -math.inf  # a slot may be free: admit at the next look
             self._releases.append(
                 Release(task.id, outcome.at, outcome.progress, outcome.keep_lease)
             )

@@ -11,6 +11,7 @@ from vidugate.api.admin.schemas import (
     KeyCreated,
     KeyObject,
     LedgerEntryObject,
+    LimitsObject,
     PriceDocument,
     PriceTableObject,
     PriceTableSet,
@@ -21,6 +22,7 @@ from vidugate.api.money import amount, price_json
 from vidugate.api.openai.schemas import Price
 from vidugate.domain.keys import ApiKey
 from vidugate.domain.ledger import LedgerEntry, Tenant
+from vidugate.domain.limits import Limits
 from vidugate.domain.usage import TaskSummary
 
 
@@ -35,6 +37,19 @@ def tenant_object(tenant: Tenant) -> TenantObject:
         balance=amount(tenant.balance),
         overdraft=amount(tenant.overdraft),
         created_at=math.floor(tenant.created_at),
+        weight=tenant.weight,
+        limits=limits_object(tenant.limits),
+        active_videos=tenant.active_videos,
+    )
+
+
+def limits_object(limits: Limits) -> LimitsObject:
+    spend = limits.spend_per_day
+    return LimitsObject(
+        requests_per_minute=limits.requests_per_minute,
+        creates_per_minute=limits.creates_per_minute,
+        active_videos=limits.active_videos,
+        spend_per_day=None if spend is None else amount(spend),
     )
 
 
@@ -65,6 +80,8 @@ def key_object(key: ApiKey, spent: Decimal) -> KeyObject:
         revoked_at=_seconds(key.revoked_at),
         spend_cap=None if key.spend_cap is None else amount(key.spend_cap),
         spent=amount(spent),
+        limits=limits_object(key.limits),
+        active_videos=key.active_videos,
     )
 
 

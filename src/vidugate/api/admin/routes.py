@@ -93,15 +93,22 @@ async def retrieve_tenant(tenant_id: TenantId, billing: BillingDep) -> TenantObj
 @router.patch(
     "/tenants/{tenant_id}",
     operation_id="admin_update_tenant",
-    summary="Change a tenant's overdraft",
+    summary="Change a tenant's overdraft or weight",
     response_model=TenantObject,
     responses=openai_errors(401, 404),
 )
 async def update_tenant(
     tenant_id: TenantId, body: TenantUpdate, billing: BillingDep
 ) -> TenantObject:
-    overdraft = parse_amount(body.overdraft, param="overdraft")
-    return tenant_object(await billing.set_overdraft(tenant_id, overdraft))
+    if body.overdraft is None and body.weight is None:
+        raise InvalidRequestError("Give the overdraft or the weight to set.", param="overdraft")
+    tenant = await billing.tenant(tenant_id)
+    if body.overdraft is not None:
+        overdraft = parse_amount(body.overdraft, param="overdraft")
+        tenant = await billing.set_overdraft(tenant_id, overdraft)
+    if body.weight is not None:
+        tenant = await billing.set_weight(tenant_id, body.weight)
+    return tenant_object(tenant)
 
 
 @router.post(

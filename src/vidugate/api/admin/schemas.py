@@ -61,7 +61,16 @@ class TenantCreate(_Body):
 
 
 class TenantUpdate(_Body):
-    overdraft: AmountIn = Field(description="How far below 0 a reserve may take the balance.")
+    overdraft: AmountIn | None = Field(
+        default=None, description="How far below 0 a reserve may take the balance."
+    )
+    weight: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Its share of render and upstream slots when tenants wait for them "
+        "(fair scheduling): weight 2 gets twice the slots of weight 1.",
+    )
 
 
 class Topup(_Body):
@@ -94,6 +103,15 @@ class KeyUpdate(_Body):
     spend_cap: NullableAmountIn = Field(description="The new cap; null removes it.")
 
 
+class LimitsObject(BaseModel):
+    """Its own limits (null: the settings' default applies; docs/limits.md)."""
+
+    requests_per_minute: int | None = None
+    creates_per_minute: int | None = None
+    active_videos: int | None = Field(default=None, description="Unfinished videos at once.")
+    spend_per_day: str | None = Field(default=None, description="Per UTC day, exact decimal.")
+
+
 class TenantObject(BaseModel):
     object: Literal["tenant"] = "tenant"
     id: str
@@ -101,6 +119,9 @@ class TenantObject(BaseModel):
     balance: str = Field(description="The balance: always the sum of its ledger rows.")
     overdraft: str
     created_at: int
+    weight: int = Field(default=1, description="Its share of the slots under fair scheduling.")
+    limits: LimitsObject = Field(default_factory=LimitsObject)
+    active_videos: int = Field(default=0, description="Its keys' unfinished videos now.")
 
 
 class TenantList(BaseModel):
@@ -141,6 +162,8 @@ class KeyObject(BaseModel):
     revoked_at: int | None
     spend_cap: str | None = Field(description="null: no cap of its own.")
     spent: str = Field(description="What it has spent, net of refunds.")
+    limits: LimitsObject = Field(default_factory=LimitsObject)
+    active_videos: int = Field(default=0, description="Its unfinished videos now.")
 
 
 class KeyCreated(KeyObject):

@@ -15,6 +15,7 @@ from vidugate.api.deps import (
     SignerDep,
     VideoServiceDep,
     authenticate,
+    authenticate_create,
     objects_of,
     settings_of,
 )
@@ -76,7 +77,7 @@ async def create_video(request: Request) -> Response:
     """The create. Like the status query, it takes the bare request, so that
     api.middleware.FastLane can call it directly; this declaration documents it."""
     objects = objects_of(request)
-    key = await authenticate(request)
+    key = await authenticate_create(request)
     async with read_new_video(
         request,
         max_image_bytes=settings_of(request).max_image_bytes,

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import JSONResponse, Response
 
-from vidugate.api.deps import ApiKeyDep, SettingsDep, SignerDep, VideoServiceDep
+from vidugate.api.deps import ApiKeyDep, CreatorKeyDep, SettingsDep, SignerDep, VideoServiceDep
 from vidugate.api.links import base_url
 from vidugate.api.responses import openai_errors
 from vidugate.api.unified.body import read_new_video
@@ -37,7 +37,7 @@ _CREATE_BODY: dict[str, Any] = {
 )
 async def create_video(
     request: Request,
-    key: ApiKeyDep,
+    key: CreatorKeyDep,
     videos: VideoServiceDep,
     settings: SettingsDep,
     idempotency_key: Annotated[

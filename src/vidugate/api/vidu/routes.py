@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from starlette.responses import JSONResponse, Response
 
 from vidugate.api.body import VIDU_WORDS, read_json, validated
-from vidugate.api.deps import ApiKeyDep, SettingsDep, SignerDep, VideoServiceDep
+from vidugate.api.deps import ApiKeyDep, CreatorKeyDep, SettingsDep, SignerDep, VideoServiceDep
 from vidugate.api.links import base_url
 from vidugate.api.responses import vidu_errors
 from vidugate.api.unified.schemas import PlatformTaskStatus
@@ -95,7 +95,7 @@ async def _create(
 @router.post("/text2video", operation_id="vidu_text2video", **_CREATE)
 async def text2video(
     request: Request,
-    key: ApiKeyDep,
+    key: CreatorKeyDep,
     videos: VideoServiceDep,
     settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
@@ -107,7 +107,7 @@ async def text2video(
 @router.post("/img2video", operation_id="vidu_img2video", **_CREATE)
 async def img2video(
     request: Request,
-    key: ApiKeyDep,
+    key: CreatorKeyDep,
     videos: VideoServiceDep,
     settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
@@ -119,7 +119,7 @@ async def img2video(
 @router.post("/start-end2video", operation_id="vidu_start_end2video", **_CREATE)
 async def start_end2video(
     request: Request,
-    key: ApiKeyDep,
+    key: CreatorKeyDep,
     videos: VideoServiceDep,
     settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
@@ -131,7 +131,7 @@ async def start_end2video(
 @router.post("/reference2video", operation_id="vidu_reference2video", **_CREATE)
 async def reference2video(
     request: Request,
-    key: ApiKeyDep,
+    key: CreatorKeyDep,
     videos: VideoServiceDep,
     settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,

@@ -91,11 +91,19 @@ class AccountPool:
         ]
 
     def pick(
-        self, exclude: set[str], affords: Callable[[Account], bool] = lambda _: True
+        self,
+        exclude: set[str],
+        affords: Callable[[Account], bool] = lambda _: True,
+        prefer: str | None = None,
     ) -> Account | None:
         candidates = [a for a in self.open_accounts(exclude) if affords(a)]
         if not candidates:
             return None
+        # The account whose slot the task was admitted to (fair scheduling), while it can
+        # take it; otherwise the task goes where the others would.
+        preferred = [a for a in candidates if a.id == prefer]
+        if preferred:
+            return preferred[0]
         # Under the cap first: Vidu queues the rest, which only adds latency.
         room = [a for a in candidates if len(self._in_flight[a.id]) < a.concurrency]
         pool = room or candidates

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from vidugate.clock import Clock, SystemClock
 from vidugate.domain.accounts import AccountHealth
+from vidugate.domain.scheduling import SlotPool
 from vidugate.errors import (
     PermissionDeniedError,
     ProviderError,
@@ -50,6 +51,14 @@ from vidugate.providers.vidu.mapping import (
 from vidugate.providers.vidu.pricing import estimate
 
 log = logging.getLogger("vidugate.vidu")
+
+SLOT_PREFIX = "vidu:"
+
+
+def slot_account(slot: str | None) -> str | None:
+    """The account a slot pool id names (None for another provider's, or none)."""
+    return slot.removeprefix(SLOT_PREFIX) if slot and slot.startswith(SLOT_PREFIX) else None
+
 
 LIST_PAGES = 20
 LIST_PAGE_SIZE = 100
@@ -104,6 +113,14 @@ class ViduProvider:
         # a request that fails as received is checked against that URL too.
         return self._callbacks.verify(method, given[0], given[1], headers)
 
+    async def slot_pools(self, owner: str) -> list[SlotPool]:
+        """One pool per account, of its `concurrency`, shared by every process: the
+        accounts taking new tasks now (all of them when none does, so tasks still reach
+        submit, which waits or fails as it always has)."""
+        await self.pool.refresh()
+        accounts = self.pool.open_accounts(set()) or list(self.pool.accounts.values())
+        return [SlotPool(f"{SLOT_PREFIX}{a.id}", a.concurrency, weight=a.weight) for a in accounts]
+
     def _pinned(self, job: ProviderJob) -> Account:
         account = self.pool.get(job.account or "")
         if account is None:
@@ -124,7 +141,9 @@ class ViduProvider:
         asked_anyway = False
         while True:
             account = self.pool.pick(
-                tried, lambda a: self.credits.affords(a.id, self._price(job, a))
+                tried,
+                lambda a: self.credits.affords(a.id, self._price(job, a)),
+                prefer=slot_account(job.slot),
             )
             if account is None and not asked_anyway:
                 # Prices are estimates: before giving up, the richest account is asked once.
