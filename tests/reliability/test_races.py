@@ -243,7 +243,9 @@ def test_a_paused_process_loses_the_task_it_held_and_serves_again(tmp_path: Path
     with cluster(tmp_path, 2, **settings) as gw:
         paused, other = gw.gateways
         with paused.client() as client:
-            ids = create_videos(client, 2, "paused", **CLIP)
+            # Each process takes at most its 2 render slots (fair admission hands a process
+            # only what it can render), so with 4 videos A gets some whoever admits first.
+            ids = create_videos(client, 4, "paused", **CLIP)
         # Pause A at a moment it holds the lease of a task it is rendering: retried until
         # the pause lands before A hands the lease back (steps are short).
         for _attempt in range(50):
