@@ -26,6 +26,9 @@ from vidugate.store.keys import KeyRepository
 
 SECRET = "test-signing-secret-not-for-production"
 FINAL = {"completed", "failed", "cancelled"}
+# A client drops an idle connection before the gateway does (its keep-alive limit is 5 s): a
+# request sent just as the gateway closes the connection is lost, and httpx does not resend it.
+CLIENT_LIMITS = httpx.Limits(keepalive_expiry=2.0)
 # Set for each test by conftest.py: whether it is marked `process`, and so may start one.
 PROCESS_ALLOWED = True
 
@@ -162,11 +165,12 @@ class Gateway:
         """Rows straight from the gateway's database ($1-style parameters)."""
         return run_sync(query(self.database_url, statement, *args))
 
-    def client(self, key: str | None = None) -> httpx.Client:
+    def client(self, key: str | None = None, scheme: str = "Bearer") -> httpx.Client:
         return httpx.Client(
             base_url=self.base_url,
-            headers={"Authorization": f"Bearer {key or self.key}"},
+            headers={"Authorization": f"{scheme} {key or self.key}"},
             timeout=60,
+            limits=CLIENT_LIMITS,
         )
 
 

@@ -30,9 +30,7 @@ def data_uri(width: int, height: int) -> str:
 
 
 def as_client(gateway: Gateway, key: str, scheme: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=gateway.base_url, headers={"Authorization": f"{scheme} {key}"}, timeout=60
-    )
+    return gateway.client(key, scheme)
 
 
 @pytest.fixture(scope="module")

@@ -92,9 +92,7 @@ def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
 
 @pytest.fixture(scope="module")
 def vidu(gw: Gateway) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=gw.base_url, headers={"Authorization": f"Token {gw.key}"}, timeout=60
-    ) as client:
+    with gw.client(scheme="Token") as client:
         yield client
 
 

@@ -76,19 +76,21 @@ async def test_deadline_fails_a_stuck_task(tmp_path: Path) -> None:
 
 async def test_content_expires(tmp_path: Path) -> None:
     clock = ManualClock()
-    settings = gateway_settings(tmp_path, retention_seconds=2)
+    # A day's keep: the polls move the clock a step each while the render runs in real time,
+    # and on a loaded machine a short keep would run out before the poll that sees completion.
+    settings = gateway_settings(tmp_path, retention_seconds=DAY)
     async with (
         running_app(settings, clock) as app,
         asgi_client(app, await new_key(app)) as client,
     ):
         created = (await client.post("/v1/videos", json=CLIP)).json()
         done = await until(clock, client, created["id"], lambda v: v["status"] == "completed")
-        assert done["expires_at"] - done["completed_at"] == 2
+        assert done["expires_at"] - done["completed_at"] == DAY
         assert done["video_url"] is not None
         assert (await client.get(f"/v1/videos/{created['id']}/content")).status_code == 200
         # From its keep-until time, no links and no content (410), whether or not the files
         # are gone yet; the next sweep (every minute) removes them.
-        clock.advance(2)
+        clock.advance(DAY)
         gone = (await client.get(f"/v1/videos/{created['id']}")).json()
         assert (gone["status"], gone["video_url"]) == ("completed", None)
         answer = await client.get(f"/v1/videos/{created['id']}/content")

@@ -26,9 +26,7 @@ def data_uri(width: int, height: int) -> str:
 
 
 def vidu_client(gateway: Gateway, key: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=gateway.base_url, headers={"Authorization": f"Token {key}"}, timeout=60
-    )
+    return gateway.client(key, "Token")
 
 
 @pytest.fixture(scope="module")

@@ -44,11 +44,7 @@ class Made:
 
 @pytest.fixture(scope="module")
 def made(gateway: Gateway) -> Iterator[Made]:
-    with httpx.Client(
-        base_url=gateway.base_url,
-        headers={"Authorization": f"Token {gateway.new_key('vidu-list')}"},
-        timeout=60,
-    ) as client:
+    with gateway.client(gateway.new_key("vidu-list"), "Token") as client:
 
         def create(**fields: Any) -> str:
             body = {"model": "viduq2", "prompt": "listed", **FAST, **fields}
