@@ -1,4 +1,4 @@
-"""What a gateway process does. Apart from settings.py, so the CLI can name the choices in
+"""What a gateway process does. Apart from settings/, so the CLI can name the choices in
 its --help without importing pydantic-settings (most of what `vidugate --help` would cost)."""
 
 from __future__ import annotations
