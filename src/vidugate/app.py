@@ -15,6 +15,7 @@ from vidugate.api import billing, docs, errors, health, inputs, limits, upstream
 from vidugate.api.admin import limits as admin_limits
 from vidugate.api.admin import reports as admin_reports
 from vidugate.api.admin import routes as admin_routes
+from vidugate.api.admin import webhooks as admin_webhooks
 from vidugate.api.deps import RouteObjects
 from vidugate.api.middleware import FastLane, RequestIdMiddleware
 from vidugate.api.openai import models as openai_models
@@ -23,6 +24,7 @@ from vidugate.api.openai import videos as openai_videos
 from vidugate.api.openai.render import RenderedVideos
 from vidugate.api.unified import routes as unified_routes
 from vidugate.api.vidu import routes as vidu_routes
+from vidugate.api.webhooks import routes as webhook_routes
 from vidugate.bootstrap import open_gateway
 from vidugate.clock import Clock, SystemClock
 from vidugate.logs import configure
@@ -102,6 +104,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(admin_routes.router)
     app.include_router(admin_reports.router)
     app.include_router(admin_limits.router)
+    app.include_router(webhook_routes.router)
+    app.include_router(webhook_routes.public)
+    app.include_router(admin_webhooks.router)
     return app
 
 

@@ -16,11 +16,14 @@ from dataclasses import dataclass
 
 from vidugate.api.links import callback_url, input_url
 from vidugate.api.readiness import Readiness
+from vidugate.api.webhook_bodies import webhook_bodies
 from vidugate.clock import Clock, SystemClock
 from vidugate.domain.prices import load_prices
+from vidugate.domain.webhooks import MAX_LOGGED_ANSWER_BYTES, RetryPolicy
 from vidugate.files.base import FileStore
 from vidugate.files.local import LocalFileStore
 from vidugate.net.fetch import FetchPolicy, UrlFetcher
+from vidugate.net.webhook_sender import WebhookSender
 from vidugate.providers.registry import build_providers
 from vidugate.services.admission import Admission, gated
 from vidugate.services.billing import Billing, PriceBook
@@ -36,6 +39,8 @@ from vidugate.services.rates_redis import RedisWindows
 from vidugate.services.retention import Retention
 from vidugate.services.signing import UrlSigner
 from vidugate.services.videos import CreateConfig, VideoService
+from vidugate.services.webhook_signing import WebhookSigner
+from vidugate.services.webhooks import WebhookService
 from vidugate.settings import Role, Settings
 from vidugate.store.accounts import AccountRepository
 from vidugate.store.db import Database, open_database
@@ -45,6 +50,9 @@ from vidugate.store.nonces import NonceRepository
 from vidugate.store.prices import PriceRepository
 from vidugate.store.tasks import TaskRepository
 from vidugate.store.tenants import TenantRepository
+from vidugate.store.webhook_endpoints import EndpointRepository
+from vidugate.store.webhook_outbox import WebhookOutbox
+from vidugate.workers.deliverer import Deliverer
 from vidugate.workers.runner import Worker
 from vidugate.workers.sweeper import Sweeper
 
@@ -63,6 +71,7 @@ class Gateway:
     callbacks: CallbackService
     readiness: Readiness
     rates: RateLimiter
+    webhooks: WebhookService
 
 
 @contextlib.asynccontextmanager
@@ -83,7 +92,10 @@ async def open_gateway(
         database = await stack.enter_async_context(
             open_database(settings.resolved_database_url, settings.database_pool_size)
         )
-        books = task_books(database, settings)
+        signer = UrlSigner(settings.signing_key(), settings.signed_url_ttl_seconds, clock=clock)
+        webhook_signer = WebhookSigner(settings.signing_key())
+        outbox = WebhookOutbox(database, webhook_bodies(settings, signer))
+        books = task_books(database, settings, outbox)
         ledger, counts = books.ledger, books.counts
         limit_defaults = default_limits(settings)
         rates = RateLimiter(
@@ -109,7 +121,6 @@ async def open_gateway(
             await prices.set(load_prices(settings.prices_file), f"file {settings.prices_file}")
         nonces = NonceRepository(database)
         fetcher = await stack.enter_async_context(UrlFetcher(fetch_policy))
-        signer = UrlSigner(settings.signing_key(), settings.signed_url_ttl_seconds, clock=clock)
         providers = build_providers(
             settings,
             account_states=AccountRepository(database),
@@ -142,6 +153,13 @@ async def open_gateway(
         )
         worker = None
         sweeper = None
+        deliverer = None
+        sender = WebhookSender(
+            fetch_policy,
+            timeout=settings.webhook_timeout_seconds,
+            answer_bytes=MAX_LOGGED_ANSWER_BYTES,
+        )
+        stack.push_async_callback(sender.close)
         if run_workers and settings.role in (Role.ALL, Role.WORKER):
             worker = Worker(
                 lifecycle,
@@ -164,9 +182,24 @@ async def open_gateway(
                     files,
                     nonces,
                     row_retention=settings.task_row_retention_seconds,
+                    outbox=outbox,
                 ),
                 clock=clock,
             )
+            deliverer = Deliverer(
+                outbox,
+                sender,
+                webhook_signer,
+                RetryPolicy(
+                    first=settings.webhook_retry_first_seconds,
+                    window=settings.webhook_retry_window_seconds,
+                ),
+                clock=clock,
+                concurrency=settings.webhook_concurrency,
+                per_destination=settings.webhook_per_destination,
+                poll_seconds=settings.webhook_poll_seconds,
+            )
+            outbox.wake = deliverer.wake
         wake_worker = worker.wake if worker is not None else _no_worker
         decode_pool = DecodePool(settings.image_decode_threads)
         stack.callback(decode_pool.close)
@@ -191,6 +224,7 @@ async def open_gateway(
             page_bytes=settings.list_page_bytes,
             sheets=Spritesheets(files, settings.work_dir, threads=settings.spritesheet_threads),
             prices=prices,
+            check_destination=sender.check,
         )
         keys = KeyService(
             KeyRepository(database),
@@ -209,8 +243,16 @@ async def open_gateway(
             callbacks=CallbackService(tasks, providers, nonces, wake_worker),
             readiness=Readiness(database.ping, worker, clock),
             rates=rates,
+            webhooks=WebhookService(
+                EndpointRepository(database),
+                outbox,
+                TenantRepository(database),
+                sender,
+                webhook_signer,
+                clock=clock,
+            ),
         )
-        for loop in (worker, sweeper):
+        for loop in (worker, sweeper, deliverer):
             if loop is not None:
                 await loop.start()
                 stack.push_async_callback(loop.stop)

@@ -19,7 +19,7 @@ from vidugate.domain.request import VideoFields
 VIDU_ONLY = {"movement_amplitude", "callback_url", "style", "subjects"}
 # schema -> (VideoFields it does not offer, its own fields read otherwise than by name)
 SURFACES: dict[type[BaseModel], tuple[set[str], set[str]]] = {
-    CreateVideoBody: (VIDU_ONLY, {"images", "seconds", "size", "input_reference"}),
+    CreateVideoBody: (VIDU_ONLY, {"images", "seconds", "size", "input_reference", "webhook_url"}),
     UnifiedCreateBody: (VIDU_ONLY, {"images"}),
     ViduCreateBody: (set(), {"images"}),
 }

@@ -20,6 +20,7 @@ from vidugate.services.keys import KeyService
 from vidugate.services.rates import RateLimiter
 from vidugate.services.signing import UrlSigner
 from vidugate.services.videos import VideoService
+from vidugate.services.webhooks import WebhookService
 from vidugate.settings import Settings
 
 
@@ -49,6 +50,9 @@ class RouteObjects(Protocol):
 
     @property
     def rates(self) -> RateLimiter: ...
+
+    @property
+    def webhooks(self) -> WebhookService: ...
 
 
 def objects_of(request: Request) -> RouteObjects:
@@ -96,6 +100,10 @@ async def get_readiness(request: Request) -> Readiness:
     return objects_of(request).readiness
 
 
+async def get_webhooks(request: Request) -> WebhookService:
+    return objects_of(request).webhooks
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 VideoServiceDep = Annotated[VideoService, Depends(get_videos)]
@@ -104,6 +112,7 @@ SignerDep = Annotated[UrlSigner, Depends(get_signer)]
 FileStoreDep = Annotated[FileStore, Depends(get_files)]
 CallbackServiceDep = Annotated[CallbackService, Depends(get_callbacks)]
 ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
+WebhooksDep = Annotated[WebhookService, Depends(get_webhooks)]
 
 
 def bearer_token(request: Request) -> str:

@@ -49,6 +49,7 @@ T = TypeVar("T")
 
 
 def _with_keys(action: Callable[[KeyService], Awaitable[T]]) -> T:
+    from vidugate.cli.webhooks import webhook_outbox
     from vidugate.files.private import use_private_umask
     from vidugate.services.keys import KeyService
     from vidugate.services.limits import revoke_canceller
@@ -59,7 +60,7 @@ def _with_keys(action: Callable[[KeyService], Awaitable[T]]) -> T:
 
     async def run(database: Database) -> T:
         # A revoke here cancels the key's queued videos as the server's would (docs/limits.md).
-        on_revoke = revoke_canceller(database, settings)
+        on_revoke = revoke_canceller(database, settings, webhook_outbox(database, settings))
         return await action(KeyService(KeyRepository(database), on_revoke=on_revoke))
 
     return with_database(settings, run)

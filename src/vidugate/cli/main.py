@@ -1,4 +1,4 @@
-"""`vidugate`: serve, migrate, keys, generate.
+"""`vidugate`: serve, migrate, keys, tenants, prices, ledger, webhooks, generate.
 
 Every command module imports only Typer and the standard library at the top; what a command
 needs (the web stack, SQLAlchemy, PyAV, httpx, Rich) it imports when it runs. So `--help`
@@ -20,6 +20,7 @@ from vidugate.cli import (
     reports,
     serve,
     tenants,
+    webhooks,
 )
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(tenants.app, name="tenants")
 app.add_typer(prices.app, name="prices")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(webhooks.app, name="webhooks")
 app.command("usage")(reports.usage)
 app.command("margin")(reports.margin)
 app.command("accounts")(accounts.accounts)

@@ -29,6 +29,7 @@ TEXT_CAPS = {
     "voice_id": MAX_VOICE_ID_CHARS,
     "wm_url": MAX_URL_CHARS,
     "callback_url": MAX_URL_CHARS,
+    "webhook_url": MAX_URL_CHARS,
     "payload": MAX_PAYLOAD_CHARS,
 }
 # Fields that take images; an http(s) URL among them is capped like any URL (base64 and

@@ -84,7 +84,7 @@ class VideoRequest:
     wm_url: str | None
     meta_data: str | None
     movement_amplitude: str | None = None
-    # Stored for the day callbacks are delivered; nothing sends them yet.
+    # The task's own webhook URL (Vidu's callback_url, /v1/videos' webhook_url).
     callback_url: str | None = None
     image_count: int = 0
     # Set once the images are known: the shape of the video actually produced.

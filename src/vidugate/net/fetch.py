@@ -183,7 +183,7 @@ def _invalid_url(message: str, param: str) -> InvalidRequestError:
 def _not_allowed(host: str, param: str) -> InvalidRequestError:
     return InvalidRequestError(
         f"The URL host {host!r} resolves to a private or loopback address, which the gateway "
-        f"does not fetch from; enable {ALLOW_PRIVATE_SETTING} to allow it.",
+        f"does not connect to; enable {ALLOW_PRIVATE_SETTING} to allow it.",
         param=param,
         code="url_not_allowed",
     )
@@ -214,6 +214,41 @@ def _part_path(dest: Path) -> Path:
 
 def _open_part(dest: Path) -> BinaryIO:
     return _part_path(dest).open("wb")
+
+
+def check_url(url: URL, guard: AddressGuard, param: str) -> None:
+    """Refuse what the gateway may never connect to: not http(s), credentials in the URL,
+    or an IP-literal host the guard refuses (a host name is checked where it resolves)."""
+    host = url.host
+    if url.scheme not in _SCHEMES or not host or (url.user, url.password) != (None, None):
+        raise _invalid_url(
+            "Only http(s) URLs with a host and without credentials are allowed.", param
+        )
+    try:
+        address: IPAddress | None = ipaddress.ip_address(host)
+        canonical = True
+    except ValueError:
+        address, canonical = _legacy_ipv4(host.removesuffix(".")), False
+    if address is None and ":" in host:  # aiohttp would dial it as an IP literal
+        raise _invalid_url(f"The URL host {host!r} is not a valid IP address.", param)
+    if address is None:
+        return  # a host name: GuardedResolver checks what it resolves to
+    if not guard.allows(address):
+        raise _not_allowed(host, param)
+    if not canonical:
+        raise _invalid_url(
+            f"The URL host {host!r} is a non-standard numeric IPv4 form; "
+            "write the address as a dotted quad.",
+            param,
+        )
+
+
+def parse_url(raw: str, param: str, base: URL | None = None) -> URL:
+    try:
+        url = URL(raw)
+        return base.join(url) if base is not None else url
+    except (ValueError, TypeError):
+        raise _invalid_url("The URL is malformed; only http(s) URLs are allowed.", param) from None
 
 
 class UrlFetcher:
@@ -265,39 +300,6 @@ class UrlFetcher:
             )
         return self._session
 
-    def _check_url(self, url: URL, param: str) -> None:
-        host = url.host
-        if url.scheme not in _SCHEMES or not host or (url.user, url.password) != (None, None):
-            raise _invalid_url(
-                "Only http(s) URLs with a host and without credentials are allowed.", param
-            )
-        try:
-            address: IPAddress | None = ipaddress.ip_address(host)
-            canonical = True
-        except ValueError:
-            address, canonical = _legacy_ipv4(host.removesuffix(".")), False
-        if address is None and ":" in host:  # aiohttp would dial it as an IP literal
-            raise _invalid_url(f"The URL host {host!r} is not a valid IP address.", param)
-        if address is None:
-            return  # a host name: GuardedResolver checks what it resolves to
-        if not self._guard.allows(address):
-            raise _not_allowed(host, param)
-        if not canonical:
-            raise _invalid_url(
-                f"The URL host {host!r} is a non-standard numeric IPv4 form; "
-                "write the address as a dotted quad.",
-                param,
-            )
-
-    def _parse(self, raw: str, param: str, base: URL | None = None) -> URL:
-        try:
-            url = URL(raw)
-            return base.join(url) if base is not None else url
-        except (ValueError, TypeError):
-            raise _invalid_url(
-                "The URL is malformed; only http(s) URLs are allowed.", param
-            ) from None
-
     async def fetch_to_file(
         self,
         url: str,
@@ -315,7 +317,7 @@ class UrlFetcher:
         try:
             async with asyncio.timeout(timeout):
                 return await self._fetch(
-                    session, self._parse(url, param), dest, max_bytes, param, budget
+                    session, parse_url(url, param), dest, max_bytes, param, budget
                 )
         except TimeoutError:
             raise _fetch_failed(
@@ -335,12 +337,12 @@ class UrlFetcher:
     ) -> int:
         current = url
         for _hop in range(self._policy.max_redirects + 1):
-            self._check_url(current, param)
+            check_url(current, self._guard, param)
             try:
                 async with session.get(current, allow_redirects=False) as resp:
                     location = resp.headers.get("Location")
                     if resp.status in _REDIRECT_STATUSES and location:
-                        current = self._parse(location, param, base=current)
+                        current = parse_url(location, param, base=current)
                         continue
                     if not 200 <= resp.status < 300:
                         message = (

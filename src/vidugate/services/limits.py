@@ -30,6 +30,7 @@ from vidugate.store.ledger import Ledger
 from vidugate.store.limits import LimitCounts, queued_reader
 from vidugate.store.tasks import TaskRepository
 from vidugate.store.tenants import TenantRepository
+from vidugate.store.webhook_outbox import WebhookOutbox
 
 ApplyFn = Callable[[str, Transition], Awaitable[VideoTask | None]]
 QueuedFn = Callable[[str], Awaitable[list[str]]]
@@ -124,26 +125,35 @@ async def update_tenant_limits(
 class TaskBooks:
     """What every writer of task rows registers as effects, in order: the limit counts
     first (a create over a limit is refused before the ledger locks the balance), then
-    the ledger. One list for the server and the CLI alike (the webhook outbox goes here)."""
+    the ledger, then the webhook outbox (its events carry the charge as it ends). One list
+    for the server and the CLI alike."""
 
     counts: LimitCounts
     ledger: Ledger
+    outbox: WebhookOutbox | None = None
 
     @property
     def effects(self) -> list[TaskEffect]:
-        return [self.counts.effect, self.ledger.effect]
+        effects: list[TaskEffect] = [self.counts.effect, self.ledger.effect]
+        return effects if self.outbox is None else [*effects, self.outbox.effect]
 
 
-def task_books(database: Database, settings: Settings) -> TaskBooks:
+def task_books(
+    database: Database, settings: Settings, outbox: WebhookOutbox | None = None
+) -> TaskBooks:
     policy = CancelPolicy(percent_after_start=settings.cancel_charge_percent)
-    return TaskBooks(LimitCounts(default_limits(settings), policy), Ledger(database, policy))
+    return TaskBooks(
+        LimitCounts(default_limits(settings), policy), Ledger(database, policy), outbox
+    )
 
 
-def revoke_canceller(database: Database, settings: Settings) -> QueuedCanceller:
+def revoke_canceller(
+    database: Database, settings: Settings, outbox: WebhookOutbox | None = None
+) -> QueuedCanceller:
     """What a revoke made outside a server (the CLI) runs: the task store with the same
     effects as a gateway's (limits, then the ledger), through the one writer of task rows,
     so the cancels refund and free the counts exactly as a server's would."""
-    books = task_books(database, settings)
+    books = task_books(database, settings, outbox)
     tasks = CachedTasks(
         TaskRepository(database, effects=books.effects),
         shared=True,  # the server's processes write these tasks too

@@ -1,9 +1,9 @@
 """What finished tasks leave behind, removed in bounded batches: result files once their
 keep-until time has passed (the task's `Expired` transition; content then answers 410),
 whole task rows, with every file still under them, once they finished longer ago than the
-row retention (VIDUGATE_TASK_ROW_RETENTION_SECONDS), and used callback nonces once their
-Date can no longer pass. `now` is an argument: the sweeper (workers/sweeper.py) passes its
-clock's, tests pass any."""
+row retention (VIDUGATE_TASK_ROW_RETENTION_SECONDS), used callback nonces once their
+Date can no longer pass, and settled webhook messages and delivery logs as old as the rows.
+`now` is an argument: the sweeper (workers/sweeper.py) passes its clock's, tests pass any."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.results import result_prefix
 from vidugate.services.submission import input_prefix
 from vidugate.store.nonces import NonceRepository
+from vidugate.store.webhook_outbox import WebhookOutbox
 
 log = logging.getLogger("vidugate.sweeper")
 
@@ -59,7 +60,9 @@ class Retention:
         *,
         row_retention: float,
         batch: int = BATCH,
+        outbox: WebhookOutbox | None = None,
     ) -> None:
+        self.outbox = outbox
         self.tasks = tasks
         self.files = files
         self.nonces = nonces
@@ -73,4 +76,7 @@ class Retention:
             self.tasks, self.files, now=now, retention=self.row_retention, limit=self.batch
         )
         await self.nonces.purge(now)
+        if self.outbox is not None:
+            # Webhook messages and their log go with the rows they are about.
+            await self.outbox.purge(now - self.row_retention)
         return expired >= self.batch or purged >= self.batch

@@ -59,6 +59,7 @@ class NewVideo:
     image_params: Sequence[str] = ()
     surface: Surface = Surface.OPENAI
     idempotency_key: str | None = None
+    callback_param: str = "callback_url"  # what the surface calls the task's own webhook URL
 
 
 class VideoService:
@@ -74,9 +75,12 @@ class VideoService:
         page_bytes: int = DEFAULT_PAGE_BYTES,
         sheets: Spritesheets | None = None,
         prices: PriceBook | None = None,
+        check_destination: Callable[[str, str], object] | None = None,
     ) -> None:
         self.tasks = tasks
         self.prices = prices
+        # Refuses a task's own webhook URL the gateway may not call (the fetch guard's rules).
+        self.check_destination = check_destination
         self.sheets = sheets
         self.clock = clock
         self.ingest = ingest
@@ -88,6 +92,8 @@ class VideoService:
     async def create(self, key: ApiKey, new: NewVideo) -> VideoTask:
         # Every rule that needs no image is checked before any image is fetched.
         check_idempotency_key(new.idempotency_key)
+        if new.fields.callback_url is not None and self.check_destination is not None:
+            self.check_destination(new.fields.callback_url, new.callback_param)
         request = build_request(new.fields, mode=new.mode, image_count=len(new.images))
         # Priced before any image is fetched: an unpriced model costs nothing to refuse.
         quote = await self.prices.quote(request) if self.prices is not None else None

@@ -23,9 +23,10 @@ from vidugate.settings.vidu import (
     ViduDialect,
     ViduFields,
 )
+from vidugate.settings.webhooks import WebhookFields
 
 
-class Settings(ServerFields, ViduFields, MoneyFields, BaseSettings):
+class Settings(ServerFields, ViduFields, MoneyFields, WebhookFields, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VIDUGATE_", extra="ignore")
 
     data_dir: Path = Field(

@@ -219,3 +219,87 @@ class CallbackNonceRow(Base):
 
     nonce: Mapped[str] = mapped_column(String(200), primary_key=True)
     keep_until: Mapped[float] = mapped_column(Float, index=True)
+
+
+class WebhookEndpointRow(Base):
+    """A URL an account has registered for its videos' events (domain/webhooks.py)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSON)
+    # Its `whsec_` signing secret: kept as is (the HMAC needs it), never logged.
+    secret: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_webhook_endpoints_tenant_id", "tenant_id", "id"),)
+
+
+class WebhookMessageRow(Base):
+    """The outbox: one event for one destination, written in the transaction of the task's
+    change that causes it, so no change is announced that did not happen and none that
+    happened goes unannounced. The deliverer sends it until a 2xx or the window's end."""
+
+    __tablename__ = "webhook_messages"
+
+    n: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    task_id: Mapped[str] = mapped_column(String(40))
+    event: Mapped[str] = mapped_column(String(24))
+    endpoint_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The endpoint's id, or `url:` + a hash of the request's URL: a task's messages to one
+    # destination are sent one at a time, in order of n.
+    destination: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str | None] = mapped_column(Text, default=None)  # a request's own URL
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float)
+    next_attempt_at: Mapped[float | None] = mapped_column(Float, default=None)  # None: settled
+    last_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    delivered_at: Mapped[float | None] = mapped_column(Float, default=None)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_until: Mapped[float | None] = mapped_column(Float, default=None)
+
+    __table_args__ = (
+        Index("ix_webhook_messages_due", "next_attempt_at"),
+        Index("ix_webhook_messages_order", "task_id", "destination", "n"),
+        Index("ix_webhook_messages_endpoint", "endpoint_id", "n"),
+        Index("ix_webhook_messages_created_at", "created_at"),
+    )
+
+
+class WebhookAttemptRow(Base):
+    """The delivery log: one row per try, with the receiver's status or what went wrong."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    message_id: Mapped[str] = mapped_column(String(40))
+    endpoint_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    tenant_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    task_id: Mapped[str] = mapped_column(String(40))
+    event: Mapped[str] = mapped_column(String(24))
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[float] = mapped_column(Float)
+    # The receiver's HTTP status (None: no answer; error says why).
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_webhook_attempts_endpoint", "endpoint_id", "id"),
+        Index("ix_webhook_attempts_message", "message_id", "id"),
+        Index("ix_webhook_attempts_at", "at"),
+    )

@@ -203,12 +203,17 @@ def _new_video(
     images, image_param = _image_sources(body, files)
     return NewVideo(
         fields=video_fields(
-            body, duration=duration, aspect_ratio=aspect_ratio, resolution=resolution
+            body,
+            duration=duration,
+            aspect_ratio=aspect_ratio,
+            resolution=resolution,
+            callback_url=body.webhook_url,
         ),
         mode=Mode.IMAGE if images else Mode.TEXT,
         images=images,
         image_param=image_param,
         idempotency_key=idempotency_key,
+        callback_param="webhook_url",
     )
 
 

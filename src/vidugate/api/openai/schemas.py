@@ -109,6 +109,11 @@ class CreateVideoBody(BaseModel):
     meta_data: Text | None = Field(
         default=None, description="A JSON object as a string, at most 64 KiB; pass-through."
     )
+    webhook_url: Text | None = Field(
+        default=None,
+        description="http(s) URL, at most 2048 characters, that gets this video's "
+        "video.processing and final events, signed (docs/webhooks.md).",
+    )
     # OpenAI's names for the same things, so the openai SDK works unchanged.
     seconds: Integer | None = Field(default=None, description="OpenAI alias of duration.")
     size: Text | None = Field(

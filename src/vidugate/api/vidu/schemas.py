@@ -94,8 +94,9 @@ class ViduCreateBody(BaseModel):
     )
     callback_url: StrictStr | None = Field(
         default=None,
-        description="http(s) URL, at most 2048 characters; stored with the task, callbacks "
-        "are not sent yet.",
+        description="http(s) URL, at most 2048 characters: gets the task document (as a "
+        "status query answers it) on processing and on each end, signed per Standard "
+        "Webhooks (docs/webhooks.md).",
     )
 
     @classmethod

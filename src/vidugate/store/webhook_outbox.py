@@ -1,0 +1,306 @@
+"""The webhook outbox (docs/webhooks.md): a task effect (store/effects.py) writes one
+message per event and destination in the transaction of the change that causes it; the
+deliverer (workers/deliverer.py) leases due messages, sends them and records each try.
+
+A task's messages to one destination go one at a time, in the order they were written: a
+message is due only when no earlier one of its task and destination is still pending (in
+flight or waiting for its retry). Leases let several processes share the work: a claim is
+a conditional UPDATE that one process wins per message; a lease that runs out (its process
+died mid-send) lets another send it again, with the same webhook-id, so receivers that
+deduplicate by it see each event once."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, and_, bindparam, delete, exists, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vidugate.domain.tasks import Surface, VideoTask, new_id
+from vidugate.domain.webhooks import (
+    REQUEST_EVENTS,
+    Attempt,
+    EventType,
+    Message,
+    MessageState,
+    RenderBodies,
+    event_of,
+)
+from vidugate.store.db import Database
+from vidugate.store.effects import Applied
+from vidugate.store.tables import WebhookAttemptRow, WebhookEndpointRow, WebhookMessageRow
+
+M = cast(Table, WebhookMessageRow.__table__)
+A = cast(Table, WebhookAttemptRow.__table__)
+E = cast(Table, WebhookEndpointRow.__table__)
+_EARLIER = M.alias("earlier")
+_PENDING = MessageState.PENDING.value
+
+_ENDPOINTS_OF = select(E.c.id, E.c.events).where(
+    E.c.tenant_id == bindparam("tenant"), E.c.disabled.is_(False)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A leased message with what sending it needs."""
+
+    message: Message
+    url: str | None  # None: its endpoint is gone or disabled (the message is dropped)
+    secret: str | None  # the endpoint's; None for a request's URL (the account's is used)
+
+
+def destination_of(url: str) -> str:
+    return "url:" + hashlib.sha256(url.encode()).hexdigest()[:32]
+
+
+def message_of(row: Row[Any]) -> Message:
+    return Message(
+        id=row.id,
+        n=row.n,
+        tenant_id=row.tenant_id,
+        task_id=row.task_id,
+        event=EventType(row.event),
+        endpoint_id=row.endpoint_id,
+        url=row.url or "",
+        payload=row.payload,
+        state=MessageState(row.state),
+        attempts=row.attempts,
+        created_at=row.created_at,
+        next_attempt_at=row.next_attempt_at,
+        last_status=row.last_status,
+        last_error=row.last_error,
+        delivered_at=row.delivered_at,
+    )
+
+
+def attempt_of(row: Row[Any]) -> Attempt:
+    return Attempt(
+        message_id=row.message_id,
+        endpoint_id=row.endpoint_id,
+        task_id=row.task_id,
+        event=EventType(row.event),
+        attempt=row.attempt,
+        at=row.at,
+        status=row.status_code,
+        error=row.error,
+        duration_ms=row.duration_ms,
+    )
+
+
+class WebhookOutbox:
+    def __init__(
+        self, db: Database, render: RenderBodies, wake: Callable[[], None] | None = None
+    ) -> None:
+        self.db = db
+        self.render = render
+        self.wake = wake or (lambda: None)
+
+    async def effect(self, conn: AsyncConnection, applied: Applied) -> VideoTask | None:
+        """The task effect: this change's event, one message per destination that wants it."""
+        event = event_of(applied.transition)
+        if event is None:
+            return None
+        task = applied.task
+        endpoints: list[str] = []
+        if task.tenant_id is not None:
+            for endpoint_id, events in await conn.execute(
+                _ENDPOINTS_OF, {"tenant": task.tenant_id}
+            ):
+                if event.value in events:
+                    endpoints.append(endpoint_id)
+        own_url = task.request.callback_url if event in REQUEST_EVENTS else None
+        if not endpoints and own_url is None:
+            return None
+        bodies = self.render(task, event, applied.now)
+        base = {
+            "tenant_id": task.tenant_id,
+            "task_id": task.id,
+            "event": event.value,
+            "state": _PENDING,
+            "attempts": 0,
+            "created_at": applied.now,
+            "next_attempt_at": applied.now,
+        }
+        for endpoint_id in endpoints:
+            await self.db.insert(
+                conn,
+                M,
+                {
+                    **base,
+                    "id": new_id("msg_", applied.now),
+                    "endpoint_id": endpoint_id,
+                    "destination": endpoint_id,
+                    "payload": bodies.envelope,
+                },
+            )
+        if own_url is not None:
+            vidu = task.surface is Surface.VIDU
+            await self.db.insert(
+                conn,
+                M,
+                {
+                    **base,
+                    "id": new_id("msg_", applied.now),
+                    "destination": destination_of(own_url),
+                    "url": own_url,
+                    "payload": bodies.callback if vidu else bodies.envelope,
+                },
+            )
+        # Before the commit: the deliverer looks again shortly after a wake (and on its
+        # own every poll), so a message woken for early is not missed.
+        self.wake()
+        return None
+
+    async def claim(
+        self, owner: str, now: float, limit: int, lease: float, exclude: Sequence[str] = ()
+    ) -> list[Due]:
+        """Lease up to `limit` due messages for `owner`, none to the `exclude`d destinations."""
+        earlier_pending = exists().where(
+            _EARLIER.c.task_id == M.c.task_id,
+            _EARLIER.c.destination == M.c.destination,
+            _EARLIER.c.n < M.c.n,
+            _EARLIER.c.state == _PENDING,
+        )
+        free = or_(M.c.lease_until.is_(None), M.c.lease_until < now)
+        candidates = (
+            select(M.c.n)
+            .where(M.c.next_attempt_at <= now, M.c.state == _PENDING, free, ~earlier_pending)
+            .where(M.c.destination.not_in(list(exclude)) if exclude else true())
+            .order_by(M.c.next_attempt_at, M.c.n)
+            .limit(limit)
+        )
+
+        async def write(conn: AsyncConnection) -> list[Due]:
+            chosen = [row[0] for row in await conn.execute(candidates)]
+            if not chosen:
+                return []
+            leased = await conn.execute(
+                update(M)
+                .where(M.c.n.in_(chosen), M.c.state == _PENDING, free)
+                .values(lease_owner=owner, lease_until=now + lease)
+                .returning(*M.c)
+            )
+            messages = [message_of(row) for row in leased]
+            ids = [m.endpoint_id for m in messages if m.endpoint_id is not None]
+            targets: dict[str, tuple[str, str]] = {}
+            if ids:
+                rows = await conn.execute(
+                    select(E.c.id, E.c.url, E.c.secret).where(
+                        E.c.id.in_(ids), E.c.disabled.is_(False)
+                    )
+                )
+                targets = {row.id: (row.url, row.secret) for row in rows}
+            due = []
+            for message in sorted(messages, key=lambda m: m.n):
+                if message.endpoint_id is None:
+                    due.append(Due(message, message.url, None))
+                else:
+                    url, secret = targets.get(message.endpoint_id, (None, None))
+                    due.append(Due(message, url, secret))
+            return due
+
+        return await self.db.write(write)
+
+    async def record(
+        self,
+        message: Message,
+        owner: str,
+        attempt: Attempt | None,
+        state: MessageState,
+        next_attempt_at: float | None,
+    ) -> bool:
+        """A try's outcome (None: the message was not sent, e.g. dropped) and the message's
+        next state; False if the lease was lost meanwhile (the try is logged all the same)."""
+        values: dict[str, Any] = {
+            "state": state.value,
+            "next_attempt_at": next_attempt_at,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if attempt is not None:
+            values |= {
+                "attempts": M.c.attempts + 1,
+                "last_status": attempt.status,
+                "last_error": attempt.error,
+            }
+            if state is MessageState.DELIVERED:
+                values["delivered_at"] = attempt.at
+
+        async def write(conn: AsyncConnection) -> bool:
+            if attempt is not None:
+                await self.db.insert(
+                    conn,
+                    A,
+                    {
+                        "message_id": attempt.message_id,
+                        "endpoint_id": attempt.endpoint_id,
+                        "tenant_id": message.tenant_id,
+                        "task_id": attempt.task_id,
+                        "event": attempt.event.value,
+                        "attempt": attempt.attempt,
+                        "at": attempt.at,
+                        "status_code": attempt.status,
+                        "error": attempt.error,
+                        "duration_ms": attempt.duration_ms,
+                    },
+                )
+            result = await conn.execute(
+                update(M).where(M.c.n == message.n, M.c.lease_owner == owner).values(**values)
+            )
+            return bool(result.rowcount)
+
+        return await self.db.write(write)
+
+    async def get(self, message_id: str, tenant_id: str | None = None) -> Message | None:
+        stmt = select(*M.c).where(M.c.id == message_id)
+        if tenant_id is not None:
+            stmt = stmt.where(M.c.tenant_id == tenant_id)
+        async with self.db.read() as conn:
+            row = (await conn.execute(stmt)).first()
+        return None if row is None else message_of(row)
+
+    async def redeliver(self, message_id: str, now: float) -> Message | None:
+        """Send a message again now (whatever its state), under the same webhook-id."""
+        rows = await self.db.returning(
+            update(M)
+            .where(M.c.id == message_id)
+            .values(state=_PENDING, next_attempt_at=now, lease_owner=None, lease_until=None)
+            .returning(*M.c)
+        )
+        if rows:
+            self.wake()
+        return message_of(rows[0]) if rows else None
+
+    async def of_task(self, task_id: str) -> list[Message]:
+        async with self.db.read() as conn:
+            rows = await conn.execute(select(*M.c).where(M.c.task_id == task_id).order_by(M.c.n))
+            return [message_of(row) for row in rows]
+
+    async def attempts(
+        self,
+        *,
+        endpoint_id: str | None = None,
+        message_id: str | None = None,
+        limit: int = 100,
+        before: int | None = None,
+    ) -> list[tuple[int, Attempt]]:
+        """The delivery log, newest first: (cursor, attempt) pairs; `before` pages on."""
+        stmt = select(*A.c).order_by(A.c.id.desc()).limit(limit)
+        if endpoint_id is not None:
+            stmt = stmt.where(A.c.endpoint_id == endpoint_id)
+        if message_id is not None:
+            stmt = stmt.where(A.c.message_id == message_id)
+        if before is not None:
+            stmt = stmt.where(A.c.id < before)
+        async with self.db.read() as conn:
+            return [(row.id, attempt_of(row)) for row in await conn.execute(stmt)]
+
+    async def purge(self, before: float) -> int:
+        """Settled messages written before `before`, and tries made before it."""
+        settled = and_(M.c.created_at < before, M.c.state != _PENDING)
+        removed = await self.db.run(delete(M).where(settled))
+        return removed + await self.db.run(delete(A).where(A.c.at < before))
