@@ -135,6 +135,7 @@ async def open_gateway(
             database,
             cache_bytes=settings.task_cache_bytes,
             effects=books.effects,
+            progress_effects=[outbox.progress_effect],
             waiting_providers=waiting,
         )
         # SQLite with one process is the only set-up where no other process writes tasks.

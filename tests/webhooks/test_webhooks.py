@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -252,3 +253,33 @@ async def test_endpoints_are_the_accounts_own(tmp_path: Path) -> None:
         assert "events" in json.dumps(bad.json())
         assert (await client.delete(path)).json()["deleted"] is True
         assert (await client.get(path)).status_code == 404
+
+
+async def test_progress_is_sent_to_who_asks_throttled(tmp_path: Path) -> None:
+    # A 2-second video at pace 4 renders for about 8 s: progress rises on every look.
+    async with (
+        receiving() as receiver,
+        running_app(webhook_settings(tmp_path, sandbox_pace=4.0)) as app,
+        asgi_client(app, await new_key(app)) as client,
+    ):
+        wanted = ["video.progress", "video.completed"]
+        endpoint = await register(client, f"{receiver.base_url}/p", events=wanted)
+        everything = await register(client, f"{receiver.base_url}/all")
+        video_id = (await client.post("/v1/videos", json={**CLIP, "duration": 2})).json()["id"]
+        while (await client.get(f"/v1/videos/{video_id}")).json()["status"] != "completed":
+            await receiver_sleep()
+        await receiver.wait_for(5)  # the completed to each, and processing, queued to /all
+        await asyncio.sleep(0.5)
+        bodies = [verified(d, endpoint["secret"]) for d in receiver.accepted() if d.path == "/p"]
+        kinds = [b["type"] for b in bodies]
+        assert kinds[-1] == "video.completed"
+        progress = [b for b in bodies if b["type"] == "video.progress"]
+        assert 1 <= len(progress) <= 3, kinds
+        values = [b["data"]["progress"] for b in progress]
+        assert values == sorted(values)
+        assert 0 < values[0] <= values[-1] < 100
+        times = [datetime.fromisoformat(b["timestamp"]) for b in progress]
+        assert all((b - a).total_seconds() >= 5 for a, b in zip(times, times[1:], strict=False))
+        # An endpoint with no filter gets every change of state, not progress.
+        unfiltered = [d for d in receiver.accepted() if d.path == "/all"]
+        assert [verified(d, everything["secret"])["type"] for d in unfiltered] == EVERY

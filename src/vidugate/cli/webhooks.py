@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from vidugate.cli.listen import listen
 from vidugate.cli.money import EXIT_REFUSED, JsonOption, print_json, show, when
 from vidugate.cli.preflight import exit_with, settings_or_exit, with_database
 
@@ -23,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+app.command()(listen)
 T = TypeVar("T")
 EndpointArg = Annotated[
     str, typer.Argument(help="The endpoint's id (whep_...).", show_default=False)

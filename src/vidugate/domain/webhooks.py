@@ -25,12 +25,18 @@ _ENDPOINT_ID = re.compile(r"^whep_[0-9A-HJKMNP-TV-Z]{26}$")
 class EventType(StrEnum):
     QUEUED = "video.queued"
     PROCESSING = "video.processing"
+    PROGRESS = "video.progress"  # throttled: see PROGRESS_EVERY
     COMPLETED = "video.completed"
     FAILED = "video.failed"
     CANCELLED = "video.cancelled"
 
 
 ALL_EVENTS = frozenset(EventType)
+# What an endpoint registered with no event filter gets: every change of state. Progress
+# is sent only to endpoints that ask for it (it is many more messages).
+DEFAULT_EVENTS = ALL_EVENTS - {EventType.PROGRESS}
+# A video's progress events are at least this many seconds apart (and only when it rose).
+PROGRESS_EVERY = 5.0
 # What a per-request URL (`webhook_url`, Vidu's `callback_url`) gets: as Vidu calls back,
 # on processing and on each end.
 REQUEST_EVENTS = frozenset(
@@ -52,9 +58,9 @@ def event_of(transition: Transition) -> EventType | None:
 
 
 def parse_events(values: Iterable[str] | None, param: str = "events") -> frozenset[EventType]:
-    """An endpoint's event filter; none given (or empty) means every event."""
+    """An endpoint's event filter; none given (or empty): every event but progress."""
     if not values:
-        return ALL_EVENTS
+        return DEFAULT_EVENTS
     chosen = set()
     for value in values:
         try:

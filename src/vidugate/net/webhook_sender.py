@@ -5,6 +5,7 @@ time limit on the whole call; at most a few bytes of the answer read, for the lo
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass
 
@@ -46,8 +47,12 @@ class WebhookSender:
 
     def check(self, raw: str, param: str) -> str:
         """The URL if the gateway may call it (400 naming `param` otherwise)."""
-        url = parse_url(raw, param)
-        check_url(url, self.guard, param)
+        try:
+            check_url(parse_url(raw, param), self.guard, param)
+        except InvalidRequestError as exc:
+            raise InvalidRequestError(
+                f"{param}: {exc.message}", param=param, code=exc.code
+            ) from None
         return raw
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -79,7 +84,8 @@ class WebhookSender:
         try:
             async with self._get_session().post(
                 url,
-                data=body,
+                # A file-like body: aiohttp warns that large bytes block its loop.
+                data=io.BytesIO(body),
                 headers={"Content-Type": "application/json", **headers},
                 allow_redirects=False,
             ) as response:

@@ -80,3 +80,41 @@ class WebhookSigner:
         """The `webhook-signature` header: `v1,<hmac> v1a,<ed25519>`."""
         ed = self._private_key.sign(signed_content(message_id, timestamp, body))
         return f"{sign_v1(secret, message_id, timestamp, body)} v1a,{base64.b64encode(ed).decode()}"
+
+
+def verify(
+    headers: dict[str, str],
+    body: bytes,
+    *,
+    secret: str | None = None,
+    public_key: bytes | None = None,
+    now: float | None = None,
+    tolerance: float = 300.0,
+) -> bool:
+    """Whether a delivery carries a valid signature: `v1` under `secret`, or `v1a` under
+    the raw Ed25519 `public_key`; its timestamp within `tolerance` of `now` (if given)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    lowered = {k.lower(): v for k, v in headers.items()}
+    message_id = lowered.get("webhook-id", "")
+    stamp = lowered.get("webhook-timestamp", "")
+    if not message_id or not stamp.isdigit():
+        return False
+    if now is not None and abs(now - int(stamp)) > tolerance:
+        return False
+    content = signed_content(message_id, int(stamp), body)
+    for signature in lowered.get("webhook-signature", "").split(" "):
+        version, _, value = signature.partition(",")
+        if version == "v1" and secret is not None:
+            if hmac.compare_digest(signature, sign_v1(secret, message_id, int(stamp), body)):
+                return True
+        elif version == "v1a" and public_key is not None:
+            try:
+                Ed25519PublicKey.from_public_bytes(public_key).verify(
+                    base64.b64decode(value), content
+                )
+                return True
+            except (InvalidSignature, ValueError):
+                continue
+    return False

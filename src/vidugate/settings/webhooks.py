@@ -29,7 +29,7 @@ class WebhookFields(BaseModel):
         default=32, ge=1, le=1024, description="Deliveries each process sends at once."
     )
     webhook_per_destination: int = Field(
-        default=4,
+        default=16,
         ge=1,
         le=64,
         description="Deliveries each process sends to one endpoint (or URL) at once: a slow "

@@ -27,9 +27,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vidugate.domain.tasks import ACTIVE, VideoTask
 from vidugate.store.db import Database
+from vidugate.store.effects import ProgressEffect
 from vidugate.store.tables import TaskRow
 
 T = cast(Table, TaskRow.__table__)
@@ -60,6 +62,7 @@ class TaskLeases:
 
     db: Database
     columns: ClassVar[Sequence[Any]]
+    progress_effects: tuple[ProgressEffect, ...]
 
     def _task(self, row: Row[Any]) -> VideoTask:
         raise NotImplementedError
@@ -136,7 +139,19 @@ class TaskLeases:
             }
             for item in items
         ]
-        await self.db.run(stmt, rows)
+        raised_ids = [item.task_id for item in items if item.progress is not None]
+        if not (self.progress_effects and raised_ids):
+            await self.db.run(stmt, rows)
+            return
+
+        async def write(conn: AsyncConnection) -> None:
+            await conn.execute(stmt, rows)
+            found = await conn.execute(select(*self.columns).where(T.c.id.in_(raised_ids), active))
+            tasks = [self._task(row) for row in found]
+            for effect in self.progress_effects:
+                await effect(conn, tasks, now)
+
+        await self.db.write(write)
 
     async def poke(self, task_id: str) -> bool:
         """Make an active task due before any other (an upstream said it changed)."""

@@ -94,6 +94,7 @@ class LedgerRow(Base):
     __table_args__ = (
         UniqueConstraint("task_id", "kind", name="uq_ledger_task_kind"),
         Index("ix_ledger_tenant_id", "tenant_id", "id"),
+        Index("ix_ledger_key_id", "key_id", "id"),  # a key's usage report
         Index("ix_ledger_created_at", "created_at"),
     )
 

@@ -26,7 +26,7 @@ from vidugate.domain.tasks import TERMINAL, Surface, TaskError, TaskStatus, Vide
 from vidugate.domain.transitions import EVERY, Created, Transition
 from vidugate.store.admission import TaskAdmission
 from vidugate.store.db import Database
-from vidugate.store.effects import Applied, TaskEffect
+from vidugate.store.effects import Applied, ProgressEffect, TaskEffect
 from vidugate.store.leases import URGENT, Release, TaskLeases, held
 from vidugate.store.ledger import charge_of
 from vidugate.store.listing import TaskPages
@@ -119,9 +119,11 @@ class TaskRepository(TaskPages, TaskLeases, TaskAdmission):
         *,
         cache_bytes: int = REQUEST_CACHE_BYTES,
         effects: Sequence[TaskEffect] = (),
+        progress_effects: Sequence[ProgressEffect] = (),
         waiting_providers: frozenset[str] = frozenset(),
     ) -> None:
         self.db = db
+        self.progress_effects = tuple(progress_effects)
         # Providers whose new tasks wait for a slot (fair scheduling, store/admission.py):
         # made with no next look, so no worker takes them before they are admitted.
         self.waiting_providers = waiting_providers

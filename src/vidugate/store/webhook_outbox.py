@@ -12,7 +12,8 @@ deduplicate by it see each event once."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vidugate.domain.tasks import Surface, VideoTask, new_id
 from vidugate.domain.webhooks import (
+    PROGRESS_EVERY,
     REQUEST_EVENTS,
     Attempt,
     EventType,
@@ -39,6 +41,8 @@ E = cast(Table, WebhookEndpointRow.__table__)
 _EARLIER = M.alias("earlier")
 _PENDING = MessageState.PENDING.value
 
+# The videos whose last progress event time each process remembers (the oldest forgotten).
+PROGRESS_MEMORY = 100_000
 _ENDPOINTS_OF = select(E.c.id, E.c.events).where(
     E.c.tenant_id == bindparam("tenant"), E.c.disabled.is_(False)
 )
@@ -98,6 +102,79 @@ class WebhookOutbox:
         self.db = db
         self.render = render
         self.wake = wake or (lambda: None)
+        self._progress_sent: OrderedDict[str, float] = OrderedDict()
+        self._progress_wanting: dict[str, list[str]] = {}
+        self._progress_read_at: float | None = None
+
+    async def progress_effect(
+        self, conn: AsyncConnection, tasks: Sequence[VideoTask], now: float
+    ) -> None:
+        """The progress effect: `video.progress` to the endpoints that want it, at most one
+        per video every PROGRESS_EVERY seconds (throttled in this process: a video's
+        progress is recorded by the one worker that holds it)."""
+        wanting = await self._progress_endpoints(conn, now)
+        if not wanting:
+            return
+        written = False
+        for task in tasks:
+            endpoints = wanting.get(task.tenant_id or "")
+            last = self._progress_sent.get(task.id)
+            if not endpoints or (last is not None and now - last < PROGRESS_EVERY):
+                continue
+            self._progress_sent[task.id] = now
+            self._progress_sent.move_to_end(task.id)
+            while len(self._progress_sent) > PROGRESS_MEMORY:
+                self._progress_sent.popitem(last=False)
+            bodies = self.render(task, EventType.PROGRESS, now)
+            for endpoint_id in endpoints:
+                await self._insert(
+                    conn, task, EventType.PROGRESS, now, endpoint_id, bodies.envelope
+                )
+                written = True
+        if written:
+            self.wake()
+
+    async def _progress_endpoints(self, conn: AsyncConnection, now: float) -> dict[str, list[str]]:
+        """Each account's endpoints that want progress, read again every few seconds."""
+        if self._progress_read_at is None or now - self._progress_read_at >= PROGRESS_EVERY:
+            wanting: dict[str, list[str]] = {}
+            rows = await conn.execute(
+                select(E.c.id, E.c.tenant_id, E.c.events).where(E.c.disabled.is_(False))
+            )
+            for endpoint_id, tenant_id, events in rows:
+                if EventType.PROGRESS.value in events:
+                    wanting.setdefault(tenant_id, []).append(endpoint_id)
+            self._progress_wanting, self._progress_read_at = wanting, now
+        return self._progress_wanting
+
+    async def _insert(
+        self,
+        conn: AsyncConnection,
+        task: VideoTask,
+        event: EventType,
+        now: float,
+        endpoint_id: str | None,
+        payload: str,
+        url: str | None = None,
+    ) -> None:
+        await self.db.insert(
+            conn,
+            M,
+            {
+                "id": new_id("msg_", now),
+                "tenant_id": task.tenant_id,
+                "task_id": task.id,
+                "event": event.value,
+                "endpoint_id": endpoint_id,
+                "destination": endpoint_id or destination_of(url or ""),
+                "url": url,
+                "payload": payload,
+                "state": _PENDING,
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+            },
+        )
 
     async def effect(self, conn: AsyncConnection, applied: Applied) -> VideoTask | None:
         """The task effect: this change's event, one message per destination that wants it."""
@@ -115,50 +192,32 @@ class WebhookOutbox:
         own_url = task.request.callback_url if event in REQUEST_EVENTS else None
         if not endpoints and own_url is None:
             return None
+        if task.status.terminal:
+            self._progress_sent.pop(task.id, None)
         bodies = self.render(task, event, applied.now)
-        base = {
-            "tenant_id": task.tenant_id,
-            "task_id": task.id,
-            "event": event.value,
-            "state": _PENDING,
-            "attempts": 0,
-            "created_at": applied.now,
-            "next_attempt_at": applied.now,
-        }
         for endpoint_id in endpoints:
-            await self.db.insert(
-                conn,
-                M,
-                {
-                    **base,
-                    "id": new_id("msg_", applied.now),
-                    "endpoint_id": endpoint_id,
-                    "destination": endpoint_id,
-                    "payload": bodies.envelope,
-                },
-            )
+            await self._insert(conn, task, event, applied.now, endpoint_id, bodies.envelope)
         if own_url is not None:
-            vidu = task.surface is Surface.VIDU
-            await self.db.insert(
-                conn,
-                M,
-                {
-                    **base,
-                    "id": new_id("msg_", applied.now),
-                    "destination": destination_of(own_url),
-                    "url": own_url,
-                    "payload": bodies.callback if vidu else bodies.envelope,
-                },
-            )
+            payload = bodies.callback if task.surface is Surface.VIDU else bodies.envelope
+            await self._insert(conn, task, event, applied.now, None, payload, own_url)
         # Before the commit: the deliverer looks again shortly after a wake (and on its
         # own every poll), so a message woken for early is not missed.
         self.wake()
         return None
 
     async def claim(
-        self, owner: str, now: float, limit: int, lease: float, exclude: Sequence[str] = ()
+        self,
+        owner: str,
+        now: float,
+        limit: int,
+        lease: float,
+        room: Mapping[str, int] | None = None,
+        per_destination: int | None = None,
     ) -> list[Due]:
-        """Lease up to `limit` due messages for `owner`, none to the `exclude`d destinations."""
+        """Lease up to `limit` due messages for `owner`: at most `per_destination` to one
+        destination, less what `room` says it already has in flight."""
+        busy = room or {}
+        full = [d for d, n in busy.items() if per_destination is not None and n >= per_destination]
         earlier_pending = exists().where(
             _EARLIER.c.task_id == M.c.task_id,
             _EARLIER.c.destination == M.c.destination,
@@ -167,15 +226,23 @@ class WebhookOutbox:
         )
         free = or_(M.c.lease_until.is_(None), M.c.lease_until < now)
         candidates = (
-            select(M.c.n)
+            select(M.c.n, M.c.destination)
             .where(M.c.next_attempt_at <= now, M.c.state == _PENDING, free, ~earlier_pending)
-            .where(M.c.destination.not_in(list(exclude)) if exclude else true())
+            .where(M.c.destination.not_in(full) if full else true())
             .order_by(M.c.next_attempt_at, M.c.n)
-            .limit(limit)
+            .limit(limit * 4)  # enough that a few busy destinations leave the rest room
         )
 
         async def write(conn: AsyncConnection) -> list[Due]:
-            chosen = [row[0] for row in await conn.execute(candidates)]
+            taken: dict[str, int] = dict(busy)
+            chosen = []
+            for n, destination in await conn.execute(candidates):
+                if per_destination is not None and taken.get(destination, 0) >= per_destination:
+                    continue
+                taken[destination] = taken.get(destination, 0) + 1
+                chosen.append(n)
+                if len(chosen) >= limit:
+                    break
             if not chosen:
                 return []
             leased = await conn.execute(

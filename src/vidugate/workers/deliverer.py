@@ -27,6 +27,8 @@ log = logging.getLogger("vidugate.webhooks")
 # After a wake (a message written), a second look this much later catches a message whose
 # transaction had not committed yet at the first.
 SECOND_LOOK_SECONDS = 0.05
+# After a claim that failed (the database away, a bug), a pause: not a log line per poll.
+ERROR_PAUSE = 5.0
 
 
 class Deliverer:
@@ -39,7 +41,7 @@ class Deliverer:
         *,
         clock: Clock,
         concurrency: int = 32,
-        per_destination: int = 4,
+        per_destination: int = 16,
         poll_seconds: float = 0.5,
     ) -> None:
         self.outbox = outbox
@@ -54,6 +56,7 @@ class Deliverer:
         self.lease_seconds = sender.timeout + 5.0
         self.owner = f"deliverer-{secrets.token_hex(6)}"
         self._wake = asyncio.Event()
+        self._freed = False  # woken by a send's end, not by a message being written
         self._sending: set[asyncio.Task[None]] = set()
         self._busy: Counter[str] = Counter()
         self._main: asyncio.Task[None] | None = None
@@ -80,24 +83,33 @@ class Deliverer:
             try:
                 claimed = await self._claim()
             except DatabaseUnavailableError:
-                log.warning("webhooks.database_unavailable (next look as usual)")
+                log.warning("webhooks.database_unavailable (next look in %g s)", ERROR_PAUSE)
+                await self.clock.sleep(ERROR_PAUSE)
             except Exception:
-                log.exception("webhooks.claim_error")
+                log.exception("webhooks.claim_error (next look in %g s)", ERROR_PAUSE)
+                await self.clock.sleep(ERROR_PAUSE)
             if claimed:
                 continue
             woken = await self.clock.wait(self._wake, self.clock.now() + self.poll_seconds)
             self._wake.clear()
-            if woken:
+            if woken and not self._freed:
                 await self.clock.sleep(SECOND_LOOK_SECONDS)
+            self._freed = False
 
     async def _claim(self) -> int:
         room = self.concurrency - len(self._sending)
-        if room <= 0:
+        if room < self.concurrency / 2:
+            # Claims in batches of at least half the slots: one claim per message sent
+            # would cost a write each.
             await asyncio.wait(self._sending, return_when=asyncio.FIRST_COMPLETED)
             return 1
-        full = [d for d, n in self._busy.items() if n >= self.per_destination]
         due = await self.outbox.claim(
-            self.owner, self.clock.now(), room, self.lease_seconds, exclude=full
+            self.owner,
+            self.clock.now(),
+            room,
+            self.lease_seconds,
+            room=self._busy,
+            per_destination=self.per_destination,
         )
         for item in due:
             destination = item.message.endpoint_id or destination_of(item.message.url)
@@ -119,7 +131,9 @@ class Deliverer:
             self._busy[destination] -= 1
             if self._busy[destination] <= 0:
                 del self._busy[destination]
-            self._wake.set()  # a slot is free, and the task's next message may be due
+            # A slot is free (and the task's next message may be due): look again at once.
+            self._freed = True
+            self._wake.set()
 
     async def _send(self, due: Due) -> None:
         message = due.message
