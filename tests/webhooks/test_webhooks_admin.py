@@ -18,7 +18,10 @@ from adminlib import CLIP, finished, operator
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
-LOOPBACK = {"fetch_allow_networks": ["127.0.0.0/8"], "webhook_retry_first_seconds": 0.2}
+LOOPBACK: dict[str, Any] = {
+    "fetch_allow_networks": ["127.0.0.0/8"],
+    "webhook_retry_first_seconds": 0.2,
+}
 
 
 async def test_a_tenants_endpoint_from_the_admin_api(tmp_path: Path) -> None:
