@@ -4,6 +4,7 @@ a revoke from the CLI cancels the key's queued videos)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -60,6 +61,21 @@ async def test_admin_api_sets_shows_and_clears_limits(tmp_path: Path) -> None:
         assert bad.status_code == 400
         missing = await op.admin.patch("/admin/v1/keys/key_nope/limits", json={})
         assert missing.status_code == 404
+
+
+async def test_changes_of_different_limits_at_once_all_stand(tmp_path: Path) -> None:
+    # Each PATCH writes only the limits it names: two at once never undo each other.
+    async with operator(tmp_path, prices=False, role="api") as op:
+        tenant = (await op.admin.post("/admin/v1/tenants", json={"name": "acme"})).json()["id"]
+        for round_ in range(1, 21):
+            paths = (f"/admin/v1/tenants/{tenant}/limits",) * 2
+            answers = await asyncio.gather(
+                op.admin.patch(paths[0], json={"requests_per_minute": round_}),
+                op.admin.patch(paths[1], json={"active_videos": round_}),
+            )
+            assert [a.status_code for a in answers] == [200, 200]
+            limits = (await op.admin.get(f"/admin/v1/tenants/{tenant}")).json()["limits"]
+            assert (limits["requests_per_minute"], limits["active_videos"]) == (round_, round_)
 
 
 async def test_cli_limits_and_revoke(tmp_path: Path) -> None:

@@ -120,5 +120,10 @@ class KeyService:
         self._cache.clear()
         return key
 
+    async def change_limits(self, key_id: str, values: dict[str, int | None]) -> ApiKey | None:
+        key = await self.keys.change_limits(key_id, values)
+        self._cache.clear()
+        return key
+
     async def count_active(self) -> int:
         return await self.keys.count_active()

@@ -27,6 +27,7 @@ from vidugate.settings import Settings
 from vidugate.store.db import Database
 from vidugate.store.effects import TaskEffect
 from vidugate.store.ledger import Ledger
+from vidugate.store.limit_columns import change_values
 from vidugate.store.limits import LimitCounts, queued_reader
 from vidugate.store.tasks import TaskRepository
 from vidugate.store.tenants import TenantRepository
@@ -70,40 +71,21 @@ _LEAST = {
 }
 
 
-def changed(limits: Limits, changes: LimitChanges) -> Limits:
-    """The limits with these changed (None clears one: the default applies again); a value
-    out of range is a 400 naming its field."""
+def checked(changes: LimitChanges) -> dict[str, int | None]:
+    """The columns to write for these changes (None clears one: the default applies
+    again); a value out of range is a 400 naming its field."""
     for kind, value in changes.items():
         if value is not None and value < _LEAST[kind]:
             raise InvalidRequestError(
                 f"{kind.value} is {_LEAST[kind]} or more (or null: the default).",
                 param=f"limits.{kind.value}",
             )
-
-    def pick(kind: LimitKind) -> int | Decimal | None:
-        value: int | Decimal | None = (
-            changes[kind] if kind in changes else getattr(limits, kind.value)
-        )
-        return value
-
-    def count(kind: LimitKind) -> int | None:
-        value = pick(kind)
-        return None if value is None else int(value)
-
-    spend = pick(LimitKind.SPEND_PER_DAY)
-    return Limits(
-        requests_per_minute=count(LimitKind.REQUESTS_PER_MINUTE),
-        creates_per_minute=count(LimitKind.CREATES_PER_MINUTE),
-        active_videos=count(LimitKind.ACTIVE_VIDEOS),
-        spend_per_day=None if spend is None else Decimal(spend),
-    )
+    return change_values(changes)
 
 
 async def update_key_limits(keys: KeyService, key_id: str, changes: LimitChanges) -> ApiKey:
-    key = await keys.keys.get(key_id)
-    if key is None:
-        raise NotFoundError(f"No key {key_id!r}.", param="key_id")
-    updated = await keys.set_limits(key_id, changed(key.limits, changes))
+    """Only the changed limits are written: a change of another made meanwhile stands."""
+    updated = await keys.change_limits(key_id, checked(changes))
     if updated is None:
         raise NotFoundError(f"No key {key_id!r}.", param="key_id")
     return updated
@@ -112,10 +94,7 @@ async def update_key_limits(keys: KeyService, key_id: str, changes: LimitChanges
 async def update_tenant_limits(
     tenants: TenantRepository, tenant_id: str, changes: LimitChanges
 ) -> Tenant:
-    tenant = await tenants.get(tenant_id)
-    if tenant is None:
-        raise NotFoundError(f"No tenant {tenant_id!r}.", param="tenant_id")
-    updated = await tenants.set_limits(tenant_id, changed(tenant.limits, changes))
+    updated = await tenants.change_limits(tenant_id, checked(changes))
     if updated is None:
         raise NotFoundError(f"No tenant {tenant_id!r}.", param="tenant_id")
     return updated

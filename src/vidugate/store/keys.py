@@ -89,7 +89,13 @@ class KeyRepository:
         return _key(rows[0]) if rows else None
 
     async def set_limits(self, key_id: str, limits: Limits) -> ApiKey | None:
-        stmt = update(K).where(K.c.id == key_id).values(**limit_values(limits)).returning(*K.c)
+        return await self.change_limits(key_id, limit_values(limits))
+
+    async def change_limits(self, key_id: str, values: dict[str, int | None]) -> ApiKey | None:
+        """Write these limit columns (store/limit_columns.py) alone; the key as it now is."""
+        if not values:
+            return await self.get(key_id)
+        stmt = update(K).where(K.c.id == key_id).values(**values).returning(*K.c)
         rows = await self.db.returning(stmt)
         return _key(rows[0]) if rows else None
 

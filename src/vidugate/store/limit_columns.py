@@ -3,11 +3,13 @@ ones: store/tables.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row
 
-from vidugate.domain.limits import Limits
+from vidugate.domain.limits import LimitKind, Limits
 from vidugate.domain.money import from_micros, to_micros
 
 
@@ -23,11 +25,19 @@ def limits_of(row: Row[Any], prefix: str = "") -> Limits:
 
 
 def limit_values(limits: Limits) -> dict[str, int | None]:
-    """The columns' values to write."""
-    spend = limits.spend_per_day
-    return {
-        "limit_requests_per_minute": limits.requests_per_minute,
-        "limit_creates_per_minute": limits.creates_per_minute,
-        "limit_active_videos": limits.active_videos,
-        "limit_spend_per_day_micros": None if spend is None else to_micros(spend),
-    }
+    """Every limit column's value to write."""
+    return change_values({kind: getattr(limits, kind.value) for kind in LimitKind})
+
+
+def change_values(changes: Mapping[LimitKind, int | Decimal | None]) -> dict[str, int | None]:
+    """The values of the changed limits' columns alone (an UPDATE of only these leaves a
+    change made meanwhile to another limit as it is)."""
+    values: dict[str, int | None] = {}
+    for kind, value in changes.items():
+        if kind is LimitKind.SPEND_PER_DAY:
+            values["limit_spend_per_day_micros"] = (
+                None if value is None else to_micros(Decimal(value))
+            )
+        else:
+            values[f"limit_{kind.value}"] = None if value is None else int(value)
+    return values

@@ -69,8 +69,14 @@ class TenantRepository:
         return tenant_of(rows[0]) if rows else None
 
     async def set_limits(self, tenant_id: str, limits: Limits) -> Tenant | None:
+        return await self.change_limits(tenant_id, limit_values(limits))
+
+    async def change_limits(self, tenant_id: str, values: dict[str, int | None]) -> Tenant | None:
+        """Write these limit columns (store/limit_columns.py) alone; the tenant as it now is."""
+        if not values:
+            return await self.get(tenant_id)
         rows = await self.db.returning(
-            update(TN).where(TN.c.id == tenant_id).values(**limit_values(limits)).returning(*TN.c)
+            update(TN).where(TN.c.id == tenant_id).values(**values).returning(*TN.c)
         )
         return tenant_of(rows[0]) if rows else None
 
