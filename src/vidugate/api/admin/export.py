@@ -135,39 +135,47 @@ def usage_response(
     report: UsageReport, period: Period, currency: str | None, format: Format
 ) -> Response:
     lines = [usage_line(line) for line in report.lines]
-    if format == "csv":
-        return _csv(report.group_by.value, "usage", lines, report.truncated)
-    body = {
-        "object": "usage",
-        "group_by": report.group_by.value,
-        "since": _shown(period.since),
-        "until": _shown(period.until),
-        "currency": currency,
-        "data": lines,
-        "totals": usage_line(report.totals),
-        "truncated": report.truncated,
-    }
-    return _json(body, report.truncated)
+    totals = usage_line(report.totals)
+    return _report("usage", report.group_by.value, lines, totals, report.truncated,
+                   period, currency, format)  # fmt: skip
 
 
 def margin_response(
     report: MarginReport, period: Period, currency: str | None, format: Format
 ) -> Response:
     lines = [margin_line(line) for line in report.lines]
+    totals = margin_line(report.totals)
+    extra = {"credit_value": _or_none(report.credit_value)}
+    return _report("margin", report.group_by.value, lines, totals, report.truncated,
+                   period, currency, format, extra)  # fmt: skip
+
+
+def _report(
+    kind: str,
+    group_by: str,
+    lines: list[dict[str, Any]],
+    totals: dict[str, Any],
+    truncated: bool,
+    period: Period,
+    currency: str | None,
+    format: Format,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    """A report's lines as CSV, or as JSON with its period, currency and totals."""
     if format == "csv":
-        return _csv(report.group_by.value, "margin", lines, report.truncated)
+        return _csv(group_by, kind, lines, truncated)
     body = {
-        "object": "margin",
-        "group_by": report.group_by.value,
+        "object": kind,
+        "group_by": group_by,
         "since": _shown(period.since),
         "until": _shown(period.until),
         "currency": currency,
-        "credit_value": _or_none(report.credit_value),
+        **(extra or {}),
         "data": lines,
-        "totals": margin_line(report.totals),
-        "truncated": report.truncated,
+        "totals": totals,
+        "truncated": truncated,
     }
-    return _json(body, report.truncated)
+    return _json(body, truncated)
 
 
 def _json(body: dict[str, Any], truncated: bool) -> Response:
