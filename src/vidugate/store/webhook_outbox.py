@@ -17,7 +17,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, bindparam, delete, exists, or_, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vidugate.domain.tasks import Surface, VideoTask, new_id
@@ -43,6 +59,30 @@ _PENDING = MessageState.PENDING.value
 
 # The videos whose last progress event time each process remembers (the oldest forgotten).
 PROGRESS_MEMORY = 100_000
+# A try's outcome, and a message settled unsent: built once, run as prepared statements on
+# the hot path (Database.execute).
+_MINE = and_(
+    M.c.n == bindparam("b_n", type_=BigInteger),
+    M.c.lease_owner == bindparam("b_owner", type_=String),
+)
+_SETTLED = {
+    "state": bindparam("b_state", type_=String),
+    "next_attempt_at": bindparam("b_next", type_=Float),
+    "lease_owner": None,
+    "lease_until": None,
+}
+_SETTLE_TRIED = (
+    update(M)
+    .where(_MINE)
+    .values(
+        **_SETTLED,
+        attempts=M.c.attempts + 1,
+        last_status=bindparam("b_status", type_=Integer),
+        last_error=bindparam("b_error", type_=Text),
+        delivered_at=bindparam("b_at", type_=Float),
+    )
+)
+_SETTLE_UNSENT = update(M).where(_MINE).values(**_SETTLED)
 _ENDPOINTS_OF = select(E.c.id, E.c.events).where(
     E.c.tenant_id == bindparam("tenant"), E.c.disabled.is_(False)
 )
@@ -282,20 +322,15 @@ class WebhookOutbox:
     ) -> bool:
         """A try's outcome (None: the message was not sent, e.g. dropped) and the message's
         next state; False if the lease was lost meanwhile (the try is logged all the same)."""
-        values: dict[str, Any] = {
-            "state": state.value,
-            "next_attempt_at": next_attempt_at,
-            "lease_owner": None,
-            "lease_until": None,
+        params: dict[str, Any] = {
+            "b_n": message.n,
+            "b_owner": owner,
+            "b_state": state.value,
+            "b_next": next_attempt_at,
         }
         if attempt is not None:
-            values |= {
-                "attempts": M.c.attempts + 1,
-                "last_status": attempt.status,
-                "last_error": attempt.error,
-            }
-            if state is MessageState.DELIVERED:
-                values["delivered_at"] = attempt.at
+            delivered = attempt.at if state is MessageState.DELIVERED else None
+            params |= {"b_status": attempt.status, "b_error": attempt.error, "b_at": delivered}
 
         async def write(conn: AsyncConnection) -> bool:
             if attempt is not None:
@@ -315,10 +350,9 @@ class WebhookOutbox:
                         "duration_ms": attempt.duration_ms,
                     },
                 )
-            result = await conn.execute(
-                update(M).where(M.c.n == message.n, M.c.lease_owner == owner).values(**values)
-            )
-            return bool(result.rowcount)
+            stmt = _SETTLE_TRIED if attempt is not None else _SETTLE_UNSENT
+            count, _rows = await self.db.execute(conn, stmt, params)
+            return bool(count)
 
         return await self.db.write(write)
 
