@@ -51,6 +51,7 @@ from vidugate.store.prices import PriceRepository
 from vidugate.store.tasks import TaskRepository
 from vidugate.store.tenants import TenantRepository
 from vidugate.store.webhook_endpoints import EndpointRepository
+from vidugate.store.webhook_log import WebhookLog
 from vidugate.store.webhook_outbox import WebhookOutbox
 from vidugate.workers.deliverer import Deliverer
 from vidugate.workers.runner import Worker
@@ -247,6 +248,7 @@ async def open_gateway(
             webhooks=WebhookService(
                 EndpointRepository(database),
                 outbox,
+                WebhookLog(database),
                 TenantRepository(database),
                 sender,
                 webhook_signer,

@@ -41,6 +41,7 @@ def _with_webhooks(action: Callable[[WebhookService], Awaitable[T]]) -> T:
     from vidugate.services.webhooks import WebhookService
     from vidugate.store.tenants import TenantRepository
     from vidugate.store.webhook_endpoints import EndpointRepository
+    from vidugate.store.webhook_log import WebhookLog
 
     settings = settings_or_exit()
     use_private_umask()
@@ -54,6 +55,7 @@ def _with_webhooks(action: Callable[[WebhookService], Awaitable[T]]) -> T:
         service = WebhookService(
             EndpointRepository(database),
             webhook_outbox(database, settings),
+            WebhookLog(database),
             TenantRepository(database),
             sender,
             WebhookSigner(settings.signing_key()),

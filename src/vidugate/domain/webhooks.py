@@ -128,6 +128,7 @@ class Message:
     event: EventType
     endpoint_id: str | None  # None: the task's own URL (`url`)
     url: str
+    destination: str  # the endpoint's id, or url: + a hash of the URL (the order's scope)
     payload: str  # the JSON body, as sent
     state: MessageState
     attempts: int

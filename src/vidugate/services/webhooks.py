@@ -26,6 +26,7 @@ from vidugate.net.webhook_sender import WebhookSender
 from vidugate.services.webhook_signing import WebhookSigner, new_secret
 from vidugate.store.tenants import TenantRepository
 from vidugate.store.webhook_endpoints import EndpointRepository
+from vidugate.store.webhook_log import WebhookLog
 from vidugate.store.webhook_outbox import WebhookOutbox
 
 
@@ -44,6 +45,7 @@ class WebhookService:
         self,
         endpoints: EndpointRepository,
         outbox: WebhookOutbox,
+        log: WebhookLog,
         tenants: TenantRepository,
         sender: WebhookSender,
         signer: WebhookSigner,
@@ -52,6 +54,7 @@ class WebhookService:
     ) -> None:
         self.endpoints = endpoints
         self.outbox = outbox
+        self.log = log
         self.tenants = tenants
         self.sender = sender
         self.signer = signer
@@ -168,20 +171,20 @@ class WebhookService:
             await self.message(message_id, tenant_id)
         if endpoint_id is None and message_id is None:
             raise InvalidRequestError("Name an endpoint or a message.", param="endpoint_id")
-        return await self.outbox.attempts(
+        return await self.log.attempts(
             endpoint_id=endpoint_id, message_id=message_id, limit=limit, before=before
         )
 
     async def message(self, message_id: str, tenant_id: str | None = None) -> Message:
         found = None
         if is_message_id(message_id):
-            found = await self.outbox.get(message_id, tenant_id)
+            found = await self.log.get(message_id, tenant_id)
         if found is None:
             raise NotFoundError(f"No webhook message {message_id!r}.", param="message_id")
         return found
 
     async def messages_of_task(self, task_id: str) -> list[Message]:
-        return await self.outbox.of_task(task_id)
+        return await self.log.of_task(task_id)
 
     async def redeliver(self, message_id: str, tenant_id: str | None = None) -> Message:
         """Send the message again now, with its own webhook-id."""

@@ -2,16 +2,20 @@
 message per event and destination in the transaction of the change that causes it; the
 deliverer (workers/deliverer.py) leases due messages, sends them and records each try.
 
-A task's messages to one destination go one at a time, in the order they were written: a
-message is due only when no earlier one of its task and destination is still pending (in
-flight or waiting for its retry). Leases let several processes share the work: a claim is
+A task's messages to one destination go one at a time, in the order they were written
+(`n`): a message written while an earlier one of its task and destination is pending (in
+flight or waiting for its retry) waits with no due time, and the earlier one's settling
+(delivered, failed, dropped) makes the next one due, in its own transaction. So a claim
+reads only due messages: a dead endpoint's backlog is not walked by every claim. The
+insert locks the pending predecessor it sees (FOR UPDATE on PostgreSQL; SQLite has one
+writer), so a predecessor settling at the same moment either sees its successor or the
+successor sees it settled. Leases let several processes share the work: a claim is
 a conditional UPDATE that one process wins per message; a lease that runs out (its process
 died mid-send) lets another send it again, with the same webhook-id, so receivers that
 deduplicate by it see each event once."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +25,6 @@ from sqlalchemy import (
     BigInteger,
     Float,
     Integer,
-    Row,
     String,
     Table,
     Text,
@@ -29,6 +32,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
     or_,
     select,
     true,
@@ -50,6 +54,7 @@ from vidugate.domain.webhooks import (
 from vidugate.store.db import Database
 from vidugate.store.effects import Applied
 from vidugate.store.tables import WebhookAttemptRow, WebhookEndpointRow, WebhookMessageRow
+from vidugate.store.webhook_log import destination_of, message_of
 
 M = cast(Table, WebhookMessageRow.__table__)
 A = cast(Table, WebhookAttemptRow.__table__)
@@ -83,6 +88,33 @@ _SETTLE_TRIED = (
     )
 )
 _SETTLE_UNSENT = update(M).where(_MINE).values(**_SETTLED)
+# The pending message of a task to a destination, if any, locked for the transaction.
+_PENDING_BEFORE = (
+    select(M.c.n)
+    .where(
+        M.c.task_id == bindparam("b_task"),
+        M.c.destination == bindparam("b_destination"),
+        M.c.state == _PENDING,
+    )
+    .limit(1)
+    .with_for_update()
+)
+# The next waiting message after a settled one, made due.
+_NEXT_WAITING = (
+    select(func.min(_EARLIER.c.n))
+    .where(
+        _EARLIER.c.task_id == bindparam("b_task", type_=String),
+        _EARLIER.c.destination == bindparam("b_destination", type_=String),
+        _EARLIER.c.state == _PENDING,
+        _EARLIER.c.n > bindparam("b_after", type_=BigInteger),
+    )
+    .scalar_subquery()
+)
+_RELEASE_NEXT = (
+    update(M)
+    .where(M.c.n == _NEXT_WAITING, M.c.next_attempt_at.is_(None))
+    .values(next_attempt_at=bindparam("b_now", type_=Float))
+)
 _ENDPOINTS_OF = select(E.c.id, E.c.events).where(
     E.c.tenant_id == bindparam("tenant"), E.c.disabled.is_(False)
 )
@@ -95,44 +127,6 @@ class Due:
     message: Message
     url: str | None  # None: its endpoint is gone or disabled (the message is dropped)
     secret: str | None  # the endpoint's; None for a request's URL (the account's is used)
-
-
-def destination_of(url: str) -> str:
-    return "url:" + hashlib.sha256(url.encode()).hexdigest()[:32]
-
-
-def message_of(row: Row[Any]) -> Message:
-    return Message(
-        id=row.id,
-        n=row.n,
-        tenant_id=row.tenant_id,
-        task_id=row.task_id,
-        event=EventType(row.event),
-        endpoint_id=row.endpoint_id,
-        url=row.url or "",
-        payload=row.payload,
-        state=MessageState(row.state),
-        attempts=row.attempts,
-        created_at=row.created_at,
-        next_attempt_at=row.next_attempt_at,
-        last_status=row.last_status,
-        last_error=row.last_error,
-        delivered_at=row.delivered_at,
-    )
-
-
-def attempt_of(row: Row[Any]) -> Attempt:
-    return Attempt(
-        message_id=row.message_id,
-        endpoint_id=row.endpoint_id,
-        task_id=row.task_id,
-        event=EventType(row.event),
-        attempt=row.attempt,
-        at=row.at,
-        status=row.status_code,
-        error=row.error,
-        duration_ms=row.duration_ms,
-    )
 
 
 class WebhookOutbox:
@@ -197,6 +191,11 @@ class WebhookOutbox:
         payload: str,
         url: str | None = None,
     ) -> None:
+        destination = endpoint_id or destination_of(url or "")
+        earlier = await conn.execute(
+            _PENDING_BEFORE, {"b_task": task.id, "b_destination": destination}
+        )
+        blocked = earlier.first() is not None
         await self.db.insert(
             conn,
             M,
@@ -206,13 +205,13 @@ class WebhookOutbox:
                 "task_id": task.id,
                 "event": event.value,
                 "endpoint_id": endpoint_id,
-                "destination": endpoint_id or destination_of(url or ""),
+                "destination": destination,
                 "url": url,
                 "payload": payload,
                 "state": _PENDING,
                 "attempts": 0,
                 "created_at": now,
-                "next_attempt_at": now,
+                "next_attempt_at": None if blocked else now,
             },
         )
 
@@ -258,16 +257,10 @@ class WebhookOutbox:
         destination, less what `room` says it already has in flight."""
         busy = room or {}
         full = [d for d, n in busy.items() if per_destination is not None and n >= per_destination]
-        earlier_pending = exists().where(
-            _EARLIER.c.task_id == M.c.task_id,
-            _EARLIER.c.destination == M.c.destination,
-            _EARLIER.c.n < M.c.n,
-            _EARLIER.c.state == _PENDING,
-        )
         free = or_(M.c.lease_until.is_(None), M.c.lease_until < now)
         candidates = (
             select(M.c.n, M.c.destination)
-            .where(M.c.next_attempt_at <= now, M.c.state == _PENDING, free, ~earlier_pending)
+            .where(M.c.next_attempt_at <= now, M.c.state == _PENDING, free)
             .where(M.c.destination.not_in(full) if full else true())
             .order_by(M.c.next_attempt_at, M.c.n)
             .limit(limit * 4)  # enough that a few busy destinations leave the rest room
@@ -312,6 +305,31 @@ class WebhookOutbox:
 
         return await self.db.write(write)
 
+    @staticmethod
+    def _next_of(message: Message, now: float) -> dict[str, Any]:
+        return {
+            "b_task": message.task_id,
+            "b_destination": message.destination,
+            "b_after": message.n,
+            "b_now": now,
+        }
+
+    async def release_stuck(self, now: float) -> int:
+        """Make due any waiting message with no pending predecessor (none should be: the
+        settling of a predecessor releases its successor; this is the net under that)."""
+        earlier_pending = exists().where(
+            _EARLIER.c.task_id == M.c.task_id,
+            _EARLIER.c.destination == M.c.destination,
+            _EARLIER.c.n < M.c.n,
+            _EARLIER.c.state == _PENDING,
+        )
+        stmt = (
+            update(M)
+            .where(M.c.next_attempt_at.is_(None), M.c.state == _PENDING, ~earlier_pending)
+            .values(next_attempt_at=now)
+        )
+        return await self.db.run(stmt)
+
     async def record(
         self,
         message: Message,
@@ -319,9 +337,11 @@ class WebhookOutbox:
         attempt: Attempt | None,
         state: MessageState,
         next_attempt_at: float | None,
+        now: float,
     ) -> bool:
         """A try's outcome (None: the message was not sent, e.g. dropped) and the message's
-        next state; False if the lease was lost meanwhile (the try is logged all the same)."""
+        next state (settled: its task's next message to the destination is due from `now`);
+        False if the lease was lost meanwhile (the try is logged all the same)."""
         params: dict[str, Any] = {
             "b_n": message.n,
             "b_owner": owner,
@@ -352,17 +372,11 @@ class WebhookOutbox:
                 )
             stmt = _SETTLE_TRIED if attempt is not None else _SETTLE_UNSENT
             count, _rows = await self.db.execute(conn, stmt, params)
+            if count and state is not MessageState.PENDING:
+                await self.db.execute(conn, _RELEASE_NEXT, self._next_of(message, now))
             return bool(count)
 
         return await self.db.write(write)
-
-    async def get(self, message_id: str, tenant_id: str | None = None) -> Message | None:
-        stmt = select(*M.c).where(M.c.id == message_id)
-        if tenant_id is not None:
-            stmt = stmt.where(M.c.tenant_id == tenant_id)
-        async with self.db.read() as conn:
-            row = (await conn.execute(stmt)).first()
-        return None if row is None else message_of(row)
 
     async def redeliver(self, message_id: str, now: float) -> Message | None:
         """Send a message again now (whatever its state), under the same webhook-id."""
@@ -375,30 +389,6 @@ class WebhookOutbox:
         if rows:
             self.wake()
         return message_of(rows[0]) if rows else None
-
-    async def of_task(self, task_id: str) -> list[Message]:
-        async with self.db.read() as conn:
-            rows = await conn.execute(select(*M.c).where(M.c.task_id == task_id).order_by(M.c.n))
-            return [message_of(row) for row in rows]
-
-    async def attempts(
-        self,
-        *,
-        endpoint_id: str | None = None,
-        message_id: str | None = None,
-        limit: int = 100,
-        before: int | None = None,
-    ) -> list[tuple[int, Attempt]]:
-        """The delivery log, newest first: (cursor, attempt) pairs; `before` pages on."""
-        stmt = select(*A.c).order_by(A.c.id.desc()).limit(limit)
-        if endpoint_id is not None:
-            stmt = stmt.where(A.c.endpoint_id == endpoint_id)
-        if message_id is not None:
-            stmt = stmt.where(A.c.message_id == message_id)
-        if before is not None:
-            stmt = stmt.where(A.c.id < before)
-        async with self.db.read() as conn:
-            return [(row.id, attempt_of(row)) for row in await conn.execute(stmt)]
 
     async def purge(self, before: float) -> int:
         """Settled messages written before `before`, and tries made before it."""

@@ -20,13 +20,15 @@ from vidugate.domain.webhooks import Attempt, MessageState, RetryPolicy
 from vidugate.errors import DatabaseUnavailableError
 from vidugate.net.webhook_sender import WebhookSender
 from vidugate.services.webhook_signing import WebhookSigner
-from vidugate.store.webhook_outbox import Due, WebhookOutbox, destination_of
+from vidugate.store.webhook_outbox import Due, WebhookOutbox
 
 log = logging.getLogger("vidugate.webhooks")
 
 # After a wake (a message written), a second look this much later catches a message whose
 # transaction had not committed yet at the first.
 SECOND_LOOK_SECONDS = 0.05
+# How often the net under the order's hand-over is cast (store/webhook_outbox.py).
+STUCK_EVERY = 60.0
 # After a claim that failed (the database away, a bug), a pause: not a log line per poll.
 ERROR_PAUSE = 5.0
 
@@ -57,6 +59,7 @@ class Deliverer:
         self.owner = f"deliverer-{secrets.token_hex(6)}"
         self._wake = asyncio.Event()
         self._freed = False  # woken by a send's end, not by a message being written
+        self._stuck_at = 0.0  # when to look for waiting messages with nothing before them
         self._sending: set[asyncio.Task[None]] = set()
         self._busy: Counter[str] = Counter()
         self._main: asyncio.Task[None] | None = None
@@ -96,7 +99,16 @@ class Deliverer:
                 await self.clock.sleep(SECOND_LOOK_SECONDS)
             self._freed = False
 
+    async def _release_stuck(self) -> None:
+        if self.clock.monotonic() < self._stuck_at:
+            return
+        self._stuck_at = self.clock.monotonic() + STUCK_EVERY
+        released = await self.outbox.release_stuck(self.clock.now())
+        if released:
+            log.warning("webhooks.released_stuck messages=%d", released)
+
     async def _claim(self) -> int:
+        await self._release_stuck()
         room = self.concurrency - len(self._sending)
         if room < self.concurrency / 2:
             # Claims in batches of at least half the slots: one claim per message sent
@@ -112,7 +124,7 @@ class Deliverer:
             per_destination=self.per_destination,
         )
         for item in due:
-            destination = item.message.endpoint_id or destination_of(item.message.url)
+            destination = item.message.destination
             self._busy[destination] += 1
             task = asyncio.create_task(self._deliver(item, destination))
             self._sending.add(task)
@@ -138,7 +150,9 @@ class Deliverer:
     async def _send(self, due: Due) -> None:
         message = due.message
         if due.url is None:
-            await self.outbox.record(message, self.owner, None, MessageState.DROPPED, None)
+            await self.outbox.record(
+                message, self.owner, None, MessageState.DROPPED, None, self.clock.now()
+            )
             log.info("webhook.dropped message_id=%s (endpoint gone or disabled)", message.id)
             return
         secret = due.secret or self.signer.tenant_secret(message.tenant_id or DEFAULT_TENANT)
@@ -167,7 +181,7 @@ class Deliverer:
         else:
             next_at = self.retry.next_attempt(message.attempts + 1, message.created_at, now)
             state = MessageState.PENDING if next_at is not None else MessageState.FAILED
-        await self.outbox.record(message, self.owner, attempt, state, next_at)
+        await self.outbox.record(message, self.owner, attempt, state, next_at, now)
         log.info(
             "webhook.%s message_id=%s event=%s task_id=%s attempt=%d status=%s ms=%d",
             "delivered" if answer.ok else ("retry" if next_at else "failed"),
