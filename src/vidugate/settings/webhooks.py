@@ -26,10 +26,10 @@ class WebhookFields(BaseModel):
         "(a redeliver call sends it again).",
     )
     webhook_concurrency: int = Field(
-        default=32, ge=1, le=1024, description="Deliveries each process sends at once."
+        default=64, ge=1, le=1024, description="Deliveries each process sends at once."
     )
     webhook_per_destination: int = Field(
-        default=16,
+        default=8,
         ge=1,
         le=64,
         description="Deliveries each process sends to one endpoint (or URL) at once: a slow "

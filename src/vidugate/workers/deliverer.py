@@ -42,8 +42,8 @@ class Deliverer:
         retry: RetryPolicy,
         *,
         clock: Clock,
-        concurrency: int = 32,
-        per_destination: int = 16,
+        concurrency: int = 64,
+        per_destination: int = 8,
         poll_seconds: float = 0.5,
     ) -> None:
         self.outbox = outbox
