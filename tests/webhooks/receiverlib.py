@@ -29,8 +29,14 @@ class Delivery:
 class Receiver:
     base_url: str = ""
     status: int = 200
+    held: int = 0  # deliveries waiting at the gate now
     got: list[Delivery] = field(default_factory=list)  # every try, answered or not
+    # Cleared: every delivery is held unanswered until it is set (a receiver that hangs).
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
     _new: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.gate.set()
 
     def accepted(self) -> list[Delivery]:
         """The tries it answered 2xx, in the order they came."""
@@ -46,6 +52,9 @@ class Receiver:
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
+        self.held += 1
+        await self.gate.wait()
+        self.held -= 1
         headers = {k.lower(): v for k, v in request.headers.items()}
         headers["x-answered"] = str(self.status)
         self.got.append(Delivery(request.path, headers, body))

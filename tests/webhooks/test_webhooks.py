@@ -283,3 +283,34 @@ async def test_progress_is_sent_to_who_asks_throttled(tmp_path: Path) -> None:
         # An endpoint with no filter gets every change of state, not progress.
         unfiltered = [d for d in receiver.accepted() if d.path == "/all"]
         assert [verified(d, everything["secret"])["type"] for d in unfiltered] == EVERY
+
+
+async def test_a_hanging_receiver_does_not_hold_back_another_accounts(tmp_path: Path) -> None:
+    # 4 sends at once, at most 2 to one destination: the hanging one holds its 2 (for up to
+    # a minute each: longer than the test, however slow the machine).
+    settings = webhook_settings(
+        tmp_path, webhook_concurrency=4, webhook_per_destination=2, webhook_timeout_seconds=60
+    )
+    async with (
+        receiving() as slow,
+        receiving() as fine,
+        running_app(settings) as app,
+        asgi_client(app, await new_key(app)) as client,
+    ):
+        slow.gate.clear()
+        await register(client, f"{slow.base_url}/slow", events=["video.queued"])
+        for _ in range(6):
+            assert (await client.post("/v1/videos", json=CLIP)).status_code == 200
+        while slow.held < 2:
+            await receiver_sleep()
+        tenant = await app.state.gateway.billing.create_tenant("other")
+        _key, other = await app.state.gateway.keys.create("other", tenant_id=tenant.id)
+        async with asgi_client(app, str(other)) as theirs:
+            endpoint = await register(theirs, f"{fine.base_url}/fine")
+            video_id = (await theirs.post("/v1/videos", json=CLIP)).json()["id"]
+            got = await fine.wait_for(3)
+        assert [verified(d, endpoint["secret"])["data"]["id"] for d in got] == [video_id] * 3
+        assert slow.held == 2  # still hanging, still only its share
+        assert slow.accepted() == []
+        slow.gate.set()
+        assert len(await slow.wait_for(6)) == 6
