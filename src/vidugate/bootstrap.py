@@ -11,11 +11,14 @@ URLs, the callback URL) are built by the API layer (`api/links.py`), passed in h
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from vidugate import metrics
 from vidugate.api.links import callback_url, input_url
 from vidugate.api.readiness import Readiness
+from vidugate.api.scrape import Scrape
 from vidugate.clock import Clock, SystemClock
 from vidugate.domain.prices import load_prices
 from vidugate.files.base import FileStore
@@ -43,6 +46,7 @@ from vidugate.store.keys import KeyRepository
 from vidugate.store.limits import queued_reader
 from vidugate.store.nonces import NonceRepository
 from vidugate.store.prices import PriceRepository
+from vidugate.store.stats import read_state
 from vidugate.store.tasks import TaskRepository
 from vidugate.store.tenants import TenantRepository
 from vidugate.workers.runner import Worker
@@ -63,6 +67,7 @@ class Gateway:
     callbacks: CallbackService
     readiness: Readiness
     rates: RateLimiter
+    scrape: Scrape
 
 
 @contextlib.asynccontextmanager
@@ -209,6 +214,13 @@ async def open_gateway(
             callbacks=CallbackService(tasks, providers, nonces, wake_worker),
             readiness=Readiness(database.ping, worker, clock),
             rates=rates,
+            scrape=Scrape(
+                functools.partial(read_state, database),
+                # Several processes on one port: any of them answers a scrape for all.
+                metrics.Exposition(settings.metrics_dir if settings.processes > 1 else None),
+                clock=clock,
+                cache_seconds=settings.metrics_cache_seconds,
+            ),
         )
         for loop in (worker, sweeper):
             if loop is not None:

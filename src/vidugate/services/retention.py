@@ -7,16 +7,15 @@ clock's, tests pass any."""
 
 from __future__ import annotations
 
-import logging
-
 from vidugate.domain.transitions import Expired
 from vidugate.files.base import FileStore
+from vidugate.logs import get_logger
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.results import result_prefix
 from vidugate.services.submission import input_prefix
 from vidugate.store.nonces import NonceRepository
 
-log = logging.getLogger("vidugate.sweeper")
+log = get_logger("vidugate.sweeper")
 
 BATCH = 500  # tasks per kind of clean-up per sweep
 
@@ -30,7 +29,7 @@ async def sweep_expired(
         await files.delete_prefix(result_prefix(task.id))
         await tasks.apply(task.id, Expired())
     if expired:
-        log.info("sweeper.expired count=%d", len(expired))
+        log.info("sweeper.expired", count=len(expired))
     return len(expired)
 
 
@@ -46,7 +45,7 @@ async def purge_finished(
         await files.delete_prefix(result_prefix(task_id))
     purged = await tasks.purge(ids, before)
     if purged:
-        log.info("sweeper.purged count=%d", purged)
+        log.info("sweeper.purged", count=purged)
     return purged
 
 

@@ -16,6 +16,7 @@ from vidugate.domain.keys import StatusDialect as StatusDialect
 from vidugate.domain.scheduling import Scheduling as Scheduling
 from vidugate.roles import Role as Role
 from vidugate.settings.money import MoneyFields, RedisDown
+from vidugate.settings.observability import LogFormat, ObservabilityFields
 from vidugate.settings.server import ServerFields
 from vidugate.settings.vidu import (
     DEFAULT_VIDU_MODEL_MAP,
@@ -25,7 +26,7 @@ from vidugate.settings.vidu import (
 )
 
 
-class Settings(ServerFields, ViduFields, MoneyFields, BaseSettings):
+class Settings(ServerFields, ViduFields, MoneyFields, ObservabilityFields, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VIDUGATE_", extra="ignore")
 
     data_dir: Path = Field(
@@ -179,6 +180,11 @@ class Settings(ServerFields, ViduFields, MoneyFields, BaseSettings):
         return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'vidugate.db'}"
 
     @property
+    def metrics_dir(self) -> Path:
+        """Where the processes of `serve --processes N` keep their counters for /metrics."""
+        return self.data_dir / "metrics"
+
+    @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
 
@@ -212,6 +218,7 @@ class Settings(ServerFields, ViduFields, MoneyFields, BaseSettings):
 
 __all__ = [
     "DEFAULT_VIDU_MODEL_MAP",
+    "LogFormat",
     "RedisDown",
     "Role",
     "Settings",
