@@ -46,8 +46,9 @@ _ESCAPES_BUT_NEWLINE = {code: text for code, text in _ESCAPES.items() if code !=
 _INDENT = "    "
 _ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 _FIELDS = "vidugate_fields"
-# Loggers of others whose records are written as the gateway's own.
-_FOREIGN = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# Loggers of others whose records are written as the gateway's own (asyncio's: a task's
+# exception nobody retrieved).
+_FOREIGN = ("uvicorn", "uvicorn.error", "uvicorn.access", "asyncio")
 
 Logger = structlog.stdlib.BoundLogger
 
@@ -174,9 +175,12 @@ def _is_terminal(stream: TextIO) -> bool:
 def configure(level: str, fmt: str = "auto") -> None:
     """The process's logging: the `vidugate` logger (and uvicorn's) to stderr, rendered
     as `fmt` says."""
-    # No file, line or function is written, so none is looked up for each record (the
-    # logging HOWTO's "Optimization": a walk up the stack, a fifth of a line's cost).
+    # No file, line, function or process is written, so none is looked up for each record
+    # (the logging HOWTO's "Optimization": the file a walk up the stack, a fifth of a
+    # line's cost). Thread names stay: the in-process test tier sorts records by them.
     logging._srcfile = None
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter_for(fmt, sys.stderr))
     for name in ("vidugate", *_FOREIGN):

@@ -29,7 +29,7 @@ def captured(
     monkeypatch.setattr("sys.stderr", stream)
     logs.configure("info", request.param)
     yield stream
-    for name in ("vidugate", "uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("vidugate", "uvicorn", "uvicorn.error", "uvicorn.access", "asyncio"):
         logging.getLogger(name).handlers.clear()
 
 
