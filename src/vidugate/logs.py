@@ -47,8 +47,10 @@ _INDENT = "    "
 _ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 _FIELDS = "vidugate_fields"
 # Loggers of others whose records are written as the gateway's own (asyncio's: a task's
-# exception nobody retrieved).
-_FOREIGN = ("uvicorn", "uvicorn.error", "uvicorn.access", "asyncio")
+# exception nobody retrieved). uvicorn's children, `uvicorn.error` and (with `serve
+# --access-log`) `uvicorn.access`, reach it through their parent: uvicorn silences its
+# access logger itself when the access log is off, whichever is set up first.
+_FOREIGN = ("uvicorn", "asyncio")
 
 Logger = structlog.stdlib.BoundLogger
 
@@ -191,3 +193,6 @@ def configure(level: str, fmt: str = "auto") -> None:
     for name in _FOREIGN:
         if logging.getLogger(name).level == logging.NOTSET:
             logging.getLogger(name).setLevel(level.upper())
+    server = logging.getLogger("uvicorn.error")
+    server.handlers.clear()
+    server.propagate = True

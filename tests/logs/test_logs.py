@@ -87,18 +87,16 @@ def test_a_traceback_stays_with_its_record(captured: io.StringIO) -> None:
 
 
 def test_uvicorns_records_are_written_as_the_gateways(captured: io.StringIO) -> None:
-    access = logging.getLogger("uvicorn.access")
-    access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:1", "GET", "/x\nFORGED", "1.1", 404)
+    logging.getLogger("uvicorn.error").info("Invalid HTTP request received: %s", "/x\nFORGED")
     (line,) = _lines(captured)
     assert line.isprintable()
     if _is_json(captured):
         record = json.loads(line)
-        assert record["logger"] == "uvicorn.access"
-        assert record["event"] == '127.0.0.1:1 - "GET /x\nFORGED HTTP/1.1" 404'
+        assert record["logger"] == "uvicorn.error"
+        assert record["event"] == "Invalid HTTP request received: /x\nFORGED"
     else:
-        assert line.endswith(
-            'uvicorn.access request_id=- 127.0.0.1:1 - "GET /x\\nFORGED HTTP/1.1" 404'
-        )
+        expected = "uvicorn.error request_id=- Invalid HTTP request received: /x\\nFORGED"
+        assert line.endswith(expected)
 
 
 def test_auto_is_json_off_a_terminal(captured: io.StringIO) -> None:

@@ -13,6 +13,7 @@ from clusterlib import create_videos, postgres_gateway
 from metricslib import Scraped
 
 from gatewaylib import Gateway, wait_final
+from loglib import events
 from waiting import wait_until
 
 pytestmark = pytest.mark.process
@@ -86,6 +87,10 @@ def test_every_process_answers_with_the_sum_of_all(tmp_path: Path) -> None:
                 )
                 == 2
             )
+        # The default (no --access-log): one http.request event a request, no uvicorn line.
+        log = gateway.all_logs()
+        assert events(log, "http.request", route=ITEM, status=404)
+        assert not events(log, logger="uvicorn.access")
     finally:
         gateway.stop()
 
