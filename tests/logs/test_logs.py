@@ -4,6 +4,7 @@ per request and per task change, with the ids an operator follows a task by; nev
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -20,17 +21,37 @@ HOSTILE = "a\nFORGED line\r\x00\x1b[2J\x7f\x85\x9b\u2028\u2029\t\v\f\x1c|"
 ESCAPED = "a\\nFORGED line\\r\\x00\\x1b[2J\\x7f\\x85\\x9b\\u2028\\u2029\\t\\x0b\\x0c\\x1c|"
 
 
+# The loggers logs.configure sets up, and what of each it changes.
+CONFIGURED = ("vidugate", "uvicorn", "uvicorn.error", "asyncio")
+
+
+@contextlib.contextmanager
+def _configured(fmt: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """The gateway's own log set-up writing into a buffer; the loggers as they were after
+    (a served gateway of the session writes its file through them)."""
+    saved = [
+        (logger, list(logger.handlers), logger.propagate, logger.level)
+        for logger in map(logging.getLogger, CONFIGURED)
+    ]
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    logs.configure("info", fmt)
+    try:
+        yield stream
+    finally:
+        for logger, handlers, propagate, level in saved:
+            logger.handlers[:] = handlers
+            logger.propagate = propagate
+            logger.setLevel(level)
+
+
 @pytest.fixture(params=["json", "console"])
 def captured(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[io.StringIO]:
     """The gateway's own log set-up, in each format, writing into a buffer."""
-    stream = io.StringIO()
-    monkeypatch.setattr("sys.stderr", stream)
-    logs.configure("info", request.param)
-    yield stream
-    for name in ("vidugate", "uvicorn", "uvicorn.error", "uvicorn.access", "asyncio"):
-        logging.getLogger(name).handlers.clear()
+    with _configured(request.param, monkeypatch) as stream:
+        yield stream
 
 
 def _lines(stream: io.StringIO) -> list[str]:
@@ -56,13 +77,8 @@ def test_a_value_cannot_start_a_line_of_its_own(captured: io.StringIO) -> None:
 def test_the_console_writes_a_plain_value_as_it_is_and_quotes_the_rest(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    stream = io.StringIO()
-    monkeypatch.setattr("sys.stderr", stream)
-    logs.configure("info", "console")
-    try:
+    with _configured("console", monkeypatch) as stream:
         logs.get_logger("vidugate.x").info("upstream.credits", account="poor", reason="no credit")
-    finally:
-        logging.getLogger("vidugate").handlers.clear()
     assert stream.getvalue().endswith(' upstream.credits account=poor reason="no credit"\n')
 
 

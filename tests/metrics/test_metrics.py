@@ -91,11 +91,14 @@ async def test_counters_and_figures_match_what_was_done(tmp_path: Path) -> None:
     durations = "vidugate_http_request_duration_seconds_count"
     assert delta(before, after, durations, route=ITEM, method="GET") == polls + 1
 
+    # Work is counted per process: another gateway of this test process (the session's)
+    # may finish a render meanwhile, so these are at least this test's; a `serve` of its
+    # own counts them exactly (test_metrics_processes.py).
     changes = "vidugate_task_transitions_total"
     for name in ("Created", "Submitted", "Completed"):
-        assert delta(before, after, changes, transition=name, provider="sandbox") == 2, name
-    assert delta(before, after, "vidugate_render_duration_seconds_count", outcome="succeeded") == 2
-    assert delta(before, after, "vidugate_result_copy_duration_seconds_count", outcome="ok") == 2
+        assert delta(before, after, changes, transition=name, provider="sandbox") >= 2, name
+    assert delta(before, after, "vidugate_render_duration_seconds_count", outcome="succeeded") >= 2
+    assert delta(before, after, "vidugate_result_copy_duration_seconds_count", outcome="ok") >= 2
     assert delta(before, after, "vidugate_result_copy_bytes_total", provider="sandbox") > 0
     assert delta(before, after, "vidugate_poll_lag_seconds_count", provider="sandbox") >= 1
 

@@ -7,6 +7,7 @@ from the stored video when first asked for (services/content.py says why)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import shutil
 import time
@@ -132,9 +133,15 @@ class ResultKeeper:
 
 
 def _probed(files: ResultFiles) -> tuple[VideoInfo | None, int]:
-    """The video's header, and the bytes of every file of the result."""
-    paths = (files.video, files.thumbnail, files.watermarked)
-    return probe_video(files.video), sum(p.stat().st_size for p in paths if p is not None)
+    """The video's header, and the bytes of every file of the result (for the metrics; a
+    file a stop removed meanwhile counts none, as it has no header: the completion that
+    follows is refused and the copy dropped)."""
+    size = 0
+    for path in (files.video, files.thumbnail, files.watermarked):
+        if path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                size += path.stat().st_size
+    return probe_video(files.video), size
 
 
 @dataclass(slots=True)
