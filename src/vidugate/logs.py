@@ -190,9 +190,12 @@ def configure(level: str, fmt: str = "auto") -> None:
         logger.handlers[:] = [handler]
         logger.propagate = False
     logging.getLogger("vidugate").setLevel(level.upper())
-    for name in _FOREIGN:
-        if logging.getLogger(name).level == logging.NOTSET:
-            logging.getLogger(name).setLevel(level.upper())
+    logging.getLogger("uvicorn").setLevel(level.upper())
+    if logging.getLogger("asyncio").level == logging.NOTSET:
+        logging.getLogger("asyncio").setLevel(level.upper())
+    # uvicorn's server lines at the gateway's level, through its parent (a uvicorn set up
+    # earlier in the process, with a handler and a level of its own, is overridden).
     server = logging.getLogger("uvicorn.error")
     server.handlers.clear()
     server.propagate = True
+    server.setLevel(logging.NOTSET)
