@@ -9,16 +9,15 @@ its own process apart from its children (the sandbox's render forkserver). With
 --before SRC, the create is measured a second time on the source tree SRC (an older
 src/ of vidugate, put first on PYTHONPATH), in the same run.
 
-With --accounting, only the JSON create is measured, with accounting off (no price table)
-and on (VIDUGATE_PRICES_FILE=prices.example.toml, the key a funded tenant's): two API-only
-gateways started side by side, measured in turns (off, on, on, off, ...) so that a change
-in the machine's load falls on both alike.
+With --accounting, only the JSON create, with accounting off and on
+(bench/accounting_run.py).
 
     uv run python bench/api_bench.py [--seconds 8] [--connections 32] [--rounds 3] \
-        [--before /path/to/old/src] [--accounting] [--limits]
+        [--before /path/to/old/src] [--accounting] [--limits] [--metrics]
 
 With --limits, only the status GET, with no limit, a limit in memory and one in Redis
-(bench/limits_run.py).
+(bench/limits_run.py). With --metrics, only the status GET, with metrics off and on
+(bench/metrics_run.py).
 """
 
 from __future__ import annotations
@@ -50,9 +49,6 @@ SERVER_CPU, LOAD_CPU = "0", "1" if CPUS > 1 else "0"
 # The goals of issue 11 (item 7).
 CREATE_SHARE_GOAL = 0.25  # JSON create req/s of the bare POST's
 CREATE_P99_GOAL_MS = 20.0
-ACCOUNTING_GOAL = 0.90  # issue 12: JSON create with accounting on, of the figure with it off
-PRICES_FILE = HERE.parent / "prices.example.toml"
-BENCH_BALANCE = "1000000000"  # the funded tenant's: never the limit in a run
 RSS_GOAL_MB = 150.0  # the gateway process after the load, its children apart
 SETTLE_SECONDS = 3.0  # idle time before a memory reading
 
@@ -209,26 +205,6 @@ def start_gateway(
     return proc, key
 
 
-def cli_json(data_dir: Path, *args: str) -> dict[str, object]:
-    """`vidugate ARGS --json` on data_dir's database (no server running)."""
-    env = {**os.environ, "VIDUGATE_DATA_DIR": str(data_dir)}
-    out = subprocess.run(
-        [sys.executable, "-m", "vidugate", *args, "--json"],
-        env=env, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    answer: dict[str, object] = json.loads(out)
-    return answer
-
-
-def funded_key(data_dir: Path) -> str:
-    """A client key of a new tenant with a balance no run can spend, made through the CLI
-    before the gateway starts."""
-    data_dir.mkdir(parents=True)
-    tenant = cli_json(data_dir, "tenants", "create", "bench", "--balance", BENCH_BALANCE)
-    made = cli_json(data_dir, "keys", "create", "--name", "bench", "--tenant", str(tenant["id"]))
-    return str(made["token"])
-
-
 def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     proc.wait(20)
@@ -246,16 +222,26 @@ def main() -> None:
     parser.add_argument(
         "--limits", action="store_true", help="the status GET without and with limits only"
     )
+    parser.add_argument(
+        "--metrics", action="store_true", help="the status GET with metrics off and on only"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     if args.accounting:
-        accounting(args)
+        from accounting_run import run_accounting  # the create with accounting off and on
+
+        run_accounting(args)
         return
     if args.limits:
         from limits_run import run_limits  # the status GET with and without limits
 
         run_limits(args)
+        return
+    if args.metrics:
+        from metrics_run import run_metrics  # the status GET with metrics off and on
+
+        run_metrics(args)
         return
 
     results: dict[str, Figure] = {}
@@ -310,81 +296,11 @@ def main() -> None:
     report(args, results, memory, loads)
 
 
-def accounting(args: argparse.Namespace) -> None:
-    loads = [load_average()]
-    runs: dict[str, list[Figure]] = {"accounting off": [], "accounting on": []}
-    servers: dict[str, tuple[subprocess.Popen[bytes], str, str]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            port = free_port()
-            proc, key = start_gateway(Path(tmp) / "off", port, "api")
-            servers["accounting off"] = (proc, key, f"http://127.0.0.1:{port}/v1/videos")
-            key = funded_key(Path(tmp) / "on")
-            port = free_port()
-            proc, _ = start_gateway(
-                Path(tmp) / "on", port, "api", key=key,
-                settings={"VIDUGATE_PRICES_FILE": str(PRICES_FILE)},
-            )  # fmt: skip
-            servers["accounting on"] = (proc, key, f"http://127.0.0.1:{port}/v1/videos")
-            check_charged(servers["accounting on"][2], key)
-
-            def run(name: str, seconds: int) -> Figure:
-                proc, key, url = servers[name]
-                return wrk(
-                    url, seconds=seconds, connections=args.connections, key=key,
-                    script="post.lua", pid=proc.pid,
-                )  # fmt: skip
-
-            for name in runs:
-                run(name, 2)  # warm-up
-            order = list(runs)
-            for _ in range(args.rounds):
-                for name in order:
-                    runs[name].append(run(name, args.seconds))
-                order.reverse()  # off, on, on, off, ...: neither always goes first
-        finally:
-            for proc, _key, _url in servers.values():
-                stop(proc)
-    loads.append(load_average())
-    report_accounting(args, {name: median_of(figures) for name, figures in runs.items()}, loads)
-
-
-def check_charged(url: str, key: str) -> None:
-    """The funded key's create carries a reserved price: accounting is on for it."""
-    answer = httpx.post(
-        url,
-        headers={"Authorization": f"Bearer {key}"},
-        json={"model": "viduq2-turbo", "prompt": "bench", "duration": 5},
-    )
-    price = answer.json().get("price") if answer.status_code == 200 else None
-    if not price or price.get("state") != "reserved":
-        raise SystemExit(f"accounting is not on: {answer.status_code} {answer.text[:300]}")
-
-
 def print_figures(results: dict[str, Figure]) -> None:
     print(f"{'':16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'CPU us/req':>12}")
     for name, fig in results.items():
         print(f"{name:16}{fig.rps:>10.0f}{fig.p50_ms:>10.2f}{fig.p99_ms:>10.2f}{fig.errors:>8}"
               f"{fig.cpu_us:>12.0f}")  # fmt: skip
-
-
-def report_accounting(
-    args: argparse.Namespace, results: dict[str, Figure], loads: list[str]
-) -> None:
-    print(f"\nserver on cpu {SERVER_CPU}, wrk on cpu {LOAD_CPU}, {args.connections} connections, "
-          f"JSON create, median of {args.rounds} x {args.seconds}s each, measured in turns; "
-          f"load average before {loads[0]}, after {loads[1]}\n")  # fmt: skip
-    print_figures(results)
-    off, on = results["accounting off"], results["accounting on"]
-    by_rps, by_cpu = on.rps / off.rps, off.cpu_us / on.cpu_us
-    print()
-    for what, share in (("req/s", by_rps), ("CPU per request", by_cpu)):
-        met = "met" if share >= ACCOUNTING_GOAL else "NOT met"
-        print(f"goal: create with accounting >= {ACCOUNTING_GOAL:.0%} of without, by {what}: "
-              f"{share:.1%}: {met}")  # fmt: skip
-    errors = off.errors + on.errors
-    print(f"goal: no errors: {errors}: {'met' if errors == 0 else 'NOT met'}")
-    print(json.dumps({"results": {k: vars(v) for k, v in results.items()}, "load": loads}))
 
 
 def report(

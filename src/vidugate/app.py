@@ -11,13 +11,14 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from vidugate import __version__
-from vidugate.api import billing, docs, errors, health, inputs, limits, upstream
+from vidugate.api import billing, docs, errors, health, inputs, limits, scrape, upstream
 from vidugate.api.admin import limits as admin_limits
 from vidugate.api.admin import reports as admin_reports
 from vidugate.api.admin import routes as admin_routes
 from vidugate.api.admin import webhooks as admin_webhooks
 from vidugate.api.deps import RouteObjects
 from vidugate.api.middleware import FastLane, RequestIdMiddleware
+from vidugate.api.observe import RequestObserver
 from vidugate.api.openai import models as openai_models
 from vidugate.api.openai import unsupported as openai_unsupported
 from vidugate.api.openai import videos as openai_videos
@@ -32,11 +33,20 @@ from vidugate.settings import Role, Settings
 
 
 class GatewayApp(FastAPI):
-    """FastAPI, with the fast lane (api/middleware.py) called before any of its layers."""
+    """FastAPI, with the fast lane (api/middleware.py) called before any of its layers, and
+    the observer of every request (api/observe.py) around both."""
 
     lane: FastLane | None = None
+    observer: RequestObserver | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        observer = self.observer
+        if observer is not None:
+            await observer(scope, receive, send)
+        else:
+            await self.dispatch(scope, receive, send)
+
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         lane = self.lane
         if lane is not None and lane.takes(scope):
             scope["app"] = self  # what Starlette would set: routes read app.state
@@ -49,7 +59,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     """The gateway's ASGI app; `clock` (default: the system clock) is the time of every
     part of it."""
     clock = clock or SystemClock()
-    configure(settings.log_level)
+    configure(settings.log_level, settings.log_format)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,7 +98,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         )
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(limits.BodyLimits, settings=settings)
+    if settings.metrics or settings.log_requests:
+        app.observer = RequestObserver(
+            app.dispatch, count=settings.metrics, log_requests=settings.log_requests
+        )
     app.include_router(health.router)
+    if settings.metrics:
+        app.include_router(scrape.router)  # a worker's counters are worth a scrape too
     if settings.role is Role.WORKER:
         # A worker process answers health checks only: clients and upstream callbacks go
         # to the API processes, so routing can never split a client between the two.

@@ -11,11 +11,14 @@ URLs, the callback URL) are built by the API layer (`api/links.py`), passed in h
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from vidugate import metrics
 from vidugate.api.links import callback_url, input_url
 from vidugate.api.readiness import Readiness
+from vidugate.api.scrape import Scrape
 from vidugate.api.webhook_bodies import webhook_bodies
 from vidugate.clock import Clock, SystemClock
 from vidugate.domain.prices import load_prices
@@ -48,6 +51,7 @@ from vidugate.store.keys import KeyRepository
 from vidugate.store.limits import queued_reader
 from vidugate.store.nonces import NonceRepository
 from vidugate.store.prices import PriceRepository
+from vidugate.store.stats import read_state
 from vidugate.store.tasks import TaskRepository
 from vidugate.store.tenants import TenantRepository
 from vidugate.store.webhook_endpoints import EndpointRepository
@@ -73,6 +77,7 @@ class Gateway:
     readiness: Readiness
     rates: RateLimiter
     webhooks: WebhookService
+    scrape: Scrape
 
 
 @contextlib.asynccontextmanager
@@ -253,6 +258,13 @@ async def open_gateway(
                 sender,
                 webhook_signer,
                 clock=clock,
+            ),
+            scrape=Scrape(
+                functools.partial(read_state, database),
+                # Several processes on one port: any of them answers a scrape for all.
+                metrics.Exposition(settings.metrics_dir if settings.processes > 1 else None),
+                clock=clock,
+                cache_seconds=settings.metrics_cache_seconds,
             ),
         )
         for loop in (worker, sweeper, deliverer):

@@ -109,7 +109,8 @@ class GoneError(VidugateError):
 
 class RateLimitError(VidugateError):
     """Over a limit (domain/limits.py). `headers` are the x-ratelimit-* headers of the
-    check that refused, sent with the 429 as with every answer."""
+    check that refused, sent with the 429 as with every answer; `limit` (the limit's kind)
+    and `scope` (`key` or `tenant`) label the refusal in /metrics."""
 
     status = 429
     type = "rate_limit_error"
@@ -122,9 +123,13 @@ class RateLimitError(VidugateError):
         param: str | None = None,
         retry_after: float | None = None,
         headers: dict[str, str] | None = None,
+        limit: str = "unknown",
+        scope: str = "unknown",
     ) -> None:
         super().__init__(message, param=param, retry_after=retry_after)
         self.headers = headers or {}
+        self.limit = limit
+        self.scope = scope
 
 
 class ServiceUnavailableError(VidugateError):

@@ -24,6 +24,7 @@ from emulatorlib import fast_config
 from vidulib import KEY_A, vidu_gateway
 
 from gatewaylib import Gateway, free_port, wait_final
+from loglib import events
 from vidugate.clock import ManualClock
 from vidugate.emulator.signing import string_to_sign as emulator_string_to_sign
 from vidugate.errors import PermissionDeniedError
@@ -182,10 +183,12 @@ def test_values_from_a_callback_cannot_forge_log_lines(gateway: Gateway) -> None
     headers = signed_headers(KEY_A, nonce="n-log", listed=("x-request-nonce",))
     assert _post(gateway, {"id": forged, "state": "success"}, headers).status_code == 200
     log = gateway.log()
-    assert "upstream_id=a\\nINJECTED callback.received task_id=x\\r\\u2028\\x85\\x1b[2J" in log
+    # The value is one field of one line, whole, and nothing in it reached the log raw.
+    assert events(log, "callback.no_active_task", upstream_id=forged)
     for line in log.split("\n"):
         assert not line.startswith("INJECTED"), line
-        assert not any(ch in line for ch in "\r\u2028\u0085\x1b"), line
+        assert line.isprintable(), line
+        assert line.isascii() or not line.startswith("{"), line  # the banner has box lines
 
 
 def test_callbacks_finish_tasks_without_waiting_for_a_poll(tmp_path: Path) -> None:

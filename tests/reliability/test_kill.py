@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clusterlib import cluster, count_lines, create_videos, report
+from clusterlib import cluster, create_videos, report
 from emulatorlib import fast_config, run_emulator
 from vidulib import accounts_json, upstream_of
 
 from gatewaylib import probe_mp4, wait_final
+from loglib import count_events
 from waiting import wait_until
 
 pytestmark = pytest.mark.process
@@ -45,7 +46,7 @@ def test_kill_9_mid_render_loses_nothing(tmp_path: Path) -> None:
         log = gw.logs()
         assert "Traceback" not in log
         for video_id in ids:
-            assert count_lines(log, f"task.completed task_id={video_id}") == 1
+            assert count_events(log, "task.completed", task_id=video_id) == 1
             # One stored copy per task: a half-finished attempt left nothing behind.
             stored = tmp_path / "shared-data" / "media" / "videos" / video_id
             assert len(list(stored.iterdir())) == 1
@@ -96,7 +97,7 @@ def test_kill_9_mid_submit_makes_no_second_upstream_task(tmp_path: Path) -> None
             log = gw.logs()
             assert "Traceback" not in log
             for video_id in ids:
-                assert count_lines(log, f"task.completed task_id={video_id}") == 1
+                assert count_events(log, "task.completed", task_id=video_id) == 1
     report(
         "kill -9 mid-submit (2 processes, PostgreSQL, Vidu emulator)",
         tasks=TASKS,

@@ -13,6 +13,7 @@ import pytest
 from clusterlib import count_lines, create_videos, postgres_gateway, report
 
 from gatewaylib import Gateway, wait_final
+from loglib import count_events
 from waiting import wait_until
 
 pytestmark = pytest.mark.process
@@ -55,7 +56,7 @@ def test_a_killed_process_is_replaced_and_its_tasks_finish(tmp_path: Path) -> No
             finals = [wait_final(client, video_id, timeout=180) for video_id in ids]
         assert [f["status"] for f in finals] == ["completed"] * len(ids)
         log = gateway.all_logs()
-        assert all(count_lines(log, f"task.completed task_id={i}") == 1 for i in ids)
+        assert all(count_events(log, "task.completed", task_id=i) == 1 for i in ids)
     finally:
         gateway.stop()
     report("--processes 2: one killed -9", tasks=len(ids), completed=len(ids), lost=0)

@@ -25,9 +25,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from clusterlib import Cluster, cluster, count_lines, create_videos, report
+from clusterlib import Cluster, cluster, create_videos, report
 
 from gatewaylib import probe_mp4, wait_final
+from loglib import count_events
 from waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.process]
@@ -186,7 +187,7 @@ def test_cancel_delete_and_completion_at_once_end_consistently(tmp_path: Path) -
         for race in plan:
             status, deleted = rows[race.video_id]
             cancel, delete, download = (race.answers[k] for k in ("cancel", "delete", "download"))
-            completions = count_lines(log, f"task.completed task_id={race.video_id}")
+            completions = count_events(log, "task.completed", task_id=race.video_id)
             assert delete == 200, race
             assert deleted, race
             assert cancel in (200, 404, 409), race
@@ -267,7 +268,7 @@ def test_a_paused_process_loses_the_task_it_held_and_serves_again(tmp_path: Path
                 done = wait_final(client, video_id, timeout=120)
             assert done["status"] == "completed", done
             # A is still paused: B took the task over once A's lease ran out.
-            assert count_lines(other.log(), f"task.completed task_id={video_id}") == 1
+            assert count_events(other.log(), "task.completed", task_id=video_id) == 1
             stale = gw.sql("SELECT lease_owner FROM tasks WHERE id = $1", video_id)[0][0]
             assert stale is None or f":{gw.pid(0)}:" not in stale
         finally:
@@ -283,14 +284,14 @@ def test_a_paused_process_loses_the_task_it_held_and_serves_again(tmp_path: Path
                 assert wait_final(client, again, timeout=120)["status"] == "completed"
         finally:
             os.kill(gw.pid(1), signal.SIGCONT)
-        assert count_lines(paused.log(), f"task.completed task_id={again}") == 1
+        assert count_events(paused.log(), "task.completed", task_id=again) == 1
         with other.client() as client:
             for each in ids:
                 assert wait_final(client, each, timeout=120)["status"] == "completed"
 
         log = gw.logs()
-        assert count_lines(log, f"task.completed task_id={video_id}") == 1
-        assert count_lines(paused.log(), f"task.completed task_id={video_id}") == 0
+        assert count_events(log, "task.completed", task_id=video_id) == 1
+        assert count_events(paused.log(), "task.completed", task_id=video_id) == 0
         with paused.client() as client:  # served by the process that lost the task
             content = client.get(f"/v1/videos/{video_id}/content")
         assert content.status_code == 200

@@ -33,6 +33,7 @@ from emulatorlib import KEY_A, KEY_B, RunningEmulator, fast_config, run_emulator
 from vidulib import accounts_json, upstream_of, upstream_tasks
 
 from gatewaylib import FINAL, probe_mp4
+from loglib import count_events
 from waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.process]
@@ -203,7 +204,7 @@ def check_truth(
             video = client.get(f"/v1/videos/{video_id}").json()
             if origin["state"] == "success":
                 assert video["status"] == "completed", (video, origin)
-                assert count_lines(log, f"task.completed task_id={video_id}") == 1
+                assert count_events(log, "task.completed", task_id=video_id) == 1
                 content = client.get(f"/v1/videos/{video_id}/content")
                 assert content.status_code == 200, content.text
                 assert probe_mp4(content.content).frames > 0

@@ -20,6 +20,7 @@ from PIL import Image
 from conftest import assert_clean_log, image_bytes
 from gatewaylib import Gateway, free_port
 from imagelib import flat_png
+from loglib import events
 from waiting import wait_until
 
 # A real process: one test measures its RSS.
@@ -212,11 +213,7 @@ def test_another_keys_small_create_is_not_held_up_by_heavy_decodes(gw: Gateway) 
     assert [answer.status_code for answer in answers] == [200] * count
     heavy_ids = {answer.json()["id"] for answer in answers}
     # The gateway's own record of the order tasks were made in.
-    made = [
-        line.split("task_id=")[1].split()[0]
-        for line in gw.log().splitlines()
-        if "task.created" in line
-    ]
+    made = [event["task_id"] for event in events(gw.log(), "task.created")]
     made = [task_id for task_id in made if task_id in heavy_ids | {small.json()["id"]}]
     ahead = made.index(small.json()["id"])
     # Key A's decodes run one at a time: at most the one in progress may have ended first.

@@ -14,9 +14,10 @@ WRITES = {"create", "apply", "claim_due", "release_many", "renew", "release_owne
 WRITES |= {"purge"}
 STATUS_WRITERS = {"apply", "create"}
 # The ledger writes a task's charge columns (never its status), inside the transaction of
-# the transition that ends it; the usage reports read tasks for upstream cost.
+# the transition that ends it; the usage reports read tasks for upstream cost, and /metrics
+# counts them (store/stats.py).
 TABLE_MODULES = {"store/tasks.py", "store/leases.py", "store/listing.py", "store/ledger.py"}
-TABLE_MODULES |= {"store/usage.py", "store/admission.py", "store/limits.py"}
+TABLE_MODULES |= {"store/usage.py", "store/admission.py", "store/limits.py", "store/stats.py"}
 ONE_WRITER = "services/cached_tasks.py"
 
 

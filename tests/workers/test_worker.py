@@ -103,6 +103,13 @@ async def test_hand_backs_are_written_in_one_batch(world: World) -> None:
                 return worker.unwritten == 0 and batches == [len(tasks)]
 
             await eventually(written, "one batch written")
+
+            # The batch counted above is sent, not yet committed (a commit takes a while on
+            # a loaded PostgreSQL): its rows are read once it is.
+            async def committed() -> bool:
+                return [(await world.lease(t.id))[0] for t in tasks] == [None] * len(tasks)
+
+            await eventually(committed, "the batch committed")
             for task in tasks:
                 owner, _until, next_at = await world.lease(task.id)
                 assert (owner, next_at) == (None, stepped_at + world.provider.poll_interval)

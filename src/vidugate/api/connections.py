@@ -30,8 +30,8 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from vidugate.api.errors import error_response
-from vidugate.errors import ServiceUnavailableError
+from vidugate.api.errors import error_response, render_error, render_vidu_error
+from vidugate.errors import InvalidRequestError, ServiceUnavailableError
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +97,17 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         finally:
             self.app = app
 
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request it cannot read as HTTP (a bad header character,
+        a URL past httptools' 64 KiB), in the envelope of the surface called rather than
+        uvicorn's plain text; then the connection is closed, as uvicorn closes it."""
+        error = InvalidRequestError(f"The request could not be read as HTTP: {msg}")
+        url: bytes = getattr(self, "url", b"")
+        vidu = url.startswith(b"/vidu/")
+        response = render_vidu_error(error, "-") if vidu else render_error(error)
+        self.transport.write(_closing_answer(400, bytes(response.body)))
+        self.transport.close()
+
     def _arm(self) -> None:
         self._head_timer = self.loop.call_later(self.limits.head_timeout, self._head_timed_out)
 
@@ -126,11 +137,16 @@ def _timeout_answer(seconds: float) -> bytes:
             }
         }
     ).encode()
+    return _closing_answer(408, body)
+
+
+def _closing_answer(status: int, body: bytes) -> bytes:
+    """A whole JSON answer, written straight to the connection, which then closes."""
     head = (
         b"content-type: application/json\r\n"
         b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body)
     )
-    return STATUS_LINE[408] + head + body
+    return STATUS_LINE[status] + head + body
 
 
 async def over_capacity(scope: Scope, receive: Receive, send: Send) -> None:

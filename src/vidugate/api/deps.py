@@ -9,11 +9,13 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
+from vidugate.api.observe import CALLER
 from vidugate.api.readiness import Readiness
 from vidugate.clock import Clock
 from vidugate.domain.keys import ApiKey, KeyRole
 from vidugate.errors import AuthenticationError
 from vidugate.files.base import FileStore
+from vidugate.logs import caller
 from vidugate.services.billing import Billing
 from vidugate.services.callbacks import CallbackService
 from vidugate.services.keys import KeyService
@@ -22,6 +24,12 @@ from vidugate.services.signing import UrlSigner
 from vidugate.services.videos import VideoService
 from vidugate.services.webhooks import WebhookService
 from vidugate.settings import Settings
+
+
+class Scraper(Protocol):
+    """What /metrics reads (api/scrape.py's Scrape)."""
+
+    async def text(self) -> bytes: ...
 
 
 class RouteObjects(Protocol):
@@ -53,6 +61,9 @@ class RouteObjects(Protocol):
 
     @property
     def webhooks(self) -> WebhookService: ...
+
+    @property
+    def scrape(self) -> Scraper: ...
 
 
 def objects_of(request: Request) -> RouteObjects:
@@ -146,7 +157,7 @@ async def authenticate_create(request: Request) -> ApiKey:
 
 async def _limited(request: Request, *, create: bool) -> ApiKey:
     objects = objects_of(request)
-    key = await objects.keys.authenticate(bearer_token(request))
+    key = _noted(request, await objects.keys.authenticate(bearer_token(request)))
     headers = await objects.rates.check(key, create=create)
     if headers:
         request.scope[RATE_HEADERS] = headers
@@ -159,7 +170,16 @@ CreatorKeyDep = Annotated[ApiKey, Depends(authenticate_create)]
 
 async def authenticate_admin(request: Request) -> ApiKey:
     """An admin key (vga-...): the admin API's only credential; a client key is refused."""
-    return await objects_of(request).keys.authenticate(bearer_token(request), KeyRole.ADMIN)
+    key = await objects_of(request).keys.authenticate(bearer_token(request), KeyRole.ADMIN)
+    return _noted(request, key)
+
+
+def _noted(request: Request, key: ApiKey) -> ApiKey:
+    """The request's key, in its log lines from now on and in its `http.request` event."""
+    who = (key.id, key.tenant_id)
+    caller.set(who)
+    request.scope[CALLER] = who
+    return key
 
 
 AdminKeyDep = Annotated[ApiKey, Depends(authenticate_admin)]

@@ -4,7 +4,6 @@ envelope of the surface that was called: OpenAI's on /v1 and everywhere else, Vi
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 
+from vidugate import metrics
 from vidugate.errors import (
     AuthenticationError,
     ConflictError,
@@ -26,9 +26,9 @@ from vidugate.errors import (
     RateLimitError,
     VidugateError,
 )
-from vidugate.logs import request_id
+from vidugate.logs import get_logger, request_id
 
-log = logging.getLogger("vidugate.api")
+log = get_logger("vidugate.api")
 
 VIDU_PREFIX = "/vidu/"
 
@@ -152,7 +152,7 @@ def _failure(request: Request, exc: BaseException) -> Failure:
         return Failure(
             400, message, "invalid_request_error", "client_disconnected", None, "ClientDisconnected"
         )
-    log.error("api.unhandled path=%s", request.url.path, exc_info=exc)
+    log.error("api.unhandled", path=request.url.path, exc_info=exc)
     message = "Internal error; it has been logged."
     return Failure(500, message, "api_error", "internal_error", None, VIDU_INTERNAL)
 
@@ -160,6 +160,8 @@ def _failure(request: Request, exc: BaseException) -> Failure:
 def error_response(request: Request, exc: BaseException) -> Response:
     """Any exception as the envelope of the surface called; the one mapping every route
     (and the fast lane) uses."""
+    if isinstance(exc, RateLimitError):
+        metrics.limit_refused(exc.limit, exc.scope)
     failure = _failure(request, exc)
     if request.url.path.startswith(VIDU_PREFIX):
         return vidu_response(failure, request_id.get())

@@ -14,7 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vidugate.api.deps import RATE_HEADERS
 from vidugate.api.errors import error_response
 from vidugate.api.limits import BodyLimits
-from vidugate.logs import request_id
+from vidugate.api.observe import REQUEST_ID, ROUTE
+from vidugate.logs import caller, request_id
 from vidugate.settings import Settings
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -24,7 +25,8 @@ _COUNTER = itertools.count(1)
 
 
 class RequestIdMiddleware:
-    """Echo X-Request-ID (or make one) and bind it into every log line of the request."""
+    """Echo X-Request-ID (or make one) and bind it into every log line of the request
+    (with the key that made it, once known: api/deps.py)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -40,6 +42,8 @@ class RequestIdMiddleware:
                 break
         rid = given if given and _SAFE_ID.match(given) else f"req_{_PREFIX}{next(_COUNTER):x}"
         token = request_id.set(rid)
+        caller_token = caller.set(None)
+        scope[REQUEST_ID] = rid
         header = (b"x-request-id", rid.encode())
 
         async def send_with_id(message: Message) -> None:
@@ -53,6 +57,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id.reset(token)
+            caller.reset(caller_token)
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -70,6 +75,7 @@ class FastLane:
 
     PATH = "/v1/videos"
     PREFIX = PATH + "/"
+    ITEM = PREFIX + "{video_id}"  # the route's template, as the router's would name it
 
     def __init__(self, *, retrieve: Handler, create: Handler, settings: Settings) -> None:
         self.retrieve = retrieve
@@ -84,12 +90,14 @@ class FastLane:
         method = scope["method"]
         if method == "POST" and path == self.PATH:
             scope[_CHOSEN] = self.create
+            scope[ROUTE] = self.PATH
             return True
         if method == "GET" and path.startswith(self.PREFIX):
             video_id = path[len(self.PREFIX) :]
             if video_id and "/" not in video_id:
                 scope["path_params"] = {"video_id": video_id}
                 scope[_CHOSEN] = self.retrieve
+                scope[ROUTE] = self.ITEM
                 return True
         return False
 

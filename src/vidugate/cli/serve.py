@@ -11,6 +11,8 @@ from vidugate.cli.preflight import check_serve, exit_with, settings_or_exit, wit
 from vidugate.roles import Role
 
 if TYPE_CHECKING:  # imported when run: `vidugate --help` starts faster without them
+    from pathlib import Path
+
     from vidugate.settings import Settings
     from vidugate.store.db import Database
 
@@ -121,6 +123,9 @@ def uvicorn_options(settings: Settings, *, access_log: bool) -> dict[str, Any]:
         "ws": "none",
         "timeout_keep_alive": settings.keep_alive_seconds,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        # uvicorn's loggers write through the gateway's handler (logs.py), set up by the
+        # app: one format on stderr, JSON lines included.
+        "log_config": None,
     }
 
 
@@ -128,12 +133,19 @@ def _run(settings: Settings, *, access_log: bool) -> None:
     import uvicorn
 
     from vidugate.app import create_app
+    from vidugate.logs import configure
 
     _raise_open_files_limit(settings.max_connections + SPARE_FILES)
     options = uvicorn_options(settings, access_log=access_log)
     if settings.processes == 1:
         uvicorn.run(create_app(settings), **options)
         return
+    configure(settings.log_level, settings.log_format)  # the supervisor's own lines
+    if settings.metrics:
+        from vidugate.metrics import use_multiprocess_dir
+
+        # Before the processes start: each writes its counters there from its first one.
+        use_multiprocess_dir(settings.metrics_dir)
 
     # Each process is a fresh interpreter (uvicorn spawns them, and supervises them: one
     # that dies is replaced, its leases taken over meanwhile). The settings object itself
@@ -151,25 +163,34 @@ def _run(settings: Settings, *, access_log: bool) -> None:
     )
     # What uvicorn.run does for several processes, which it allows only for an app given
     # as an import string (a fresh import in each process, configured from the environment).
-    _supervisor()(config, sockets=[config.bind_socket()]).run()
+    supervisor = _supervisor(settings.metrics_dir if settings.metrics else None)
+    supervisor(config, sockets=[config.bind_socket()]).run()
 
 
-def _supervisor() -> type[Any]:
+def _supervisor(metrics_dir: Path | None) -> type[Any]:
     from uvicorn.supervisors import Multiprocess
+
+    from vidugate.metrics import process_gone
 
     class Supervisor(Multiprocess):
         """uvicorn's supervisor, which keeps its copy of each child's end of the health-check
         pipe open: a child killed while a ping to it is in flight then leaves the supervisor
         waiting out the whole health-check time (60 s) before it starts a replacement. With
-        the copy closed once the child has its own, the child's death ends the wait at once."""
+        the copy closed once the child has its own, the child's death ends the wait at once.
+        A child replaced is reported to the metrics' bookkeeping (metrics/exposition.py)."""
 
         def init_processes(self) -> None:
             super().init_processes()
             self._close_child_ends()
 
         def keep_subprocess_alive(self) -> None:
+            before = {process.pid for process in self.processes}
             super().keep_subprocess_alive()
             self._close_child_ends()
+            if metrics_dir is not None:
+                for pid in before - {process.pid for process in self.processes}:
+                    if pid is not None:
+                        process_gone(pid, metrics_dir)
 
         def _close_child_ends(self) -> None:
             for process in self.processes:

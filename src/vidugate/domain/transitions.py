@@ -10,12 +10,13 @@ a task's status. `Created` is the insert, which effects see the same way."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
 
 from vidugate.domain.money import to_micros
-from vidugate.domain.tasks import ACTIVE, TERMINAL, TaskStatus
+from vidugate.domain.tasks import ACTIVE, TERMINAL, TaskStatus, VideoTask
 
 EVERY = frozenset(TaskStatus)
 QUEUED = frozenset({TaskStatus.QUEUED})
@@ -32,12 +33,30 @@ class Transition:
     leased: ClassVar[bool] = True
     # The task needs a worker's look at once (a stop's clean-up): the store makes it due.
     pokes: ClassVar[bool] = False
+    # Its log event (`task.` and the class's name in snake case: task.intent_recorded).
+    event: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.event = "task." + re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
     def writes(self, now: float) -> dict[str, object]:
         raise NotImplementedError
 
     def __str__(self) -> str:
         return type(self).__name__
+
+    def left(self, task: VideoTask) -> TaskStatus | None:
+        """The state `task` (as this change wrote it) was in before; None for a new one.
+        Only `Submitted` enters processing, and it sets started_at, so an active task
+        that has a started_at left processing."""
+        if self.enters is None:
+            return task.status
+        if len(self.leaves) == 1:
+            return next(iter(self.leaves))
+        if not self.leaves:
+            return None
+        return TaskStatus.PROCESSING if task.started_at is not None else TaskStatus.QUEUED
 
 
 @dataclass(frozen=True, slots=True)

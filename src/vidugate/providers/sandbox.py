@@ -15,11 +15,13 @@ import os
 import secrets
 import shutil
 import signal
+import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from vidugate import metrics
 from vidugate.domain.models import Mode
 from vidugate.domain.scheduling import SlotPool
 from vidugate.domain.subjects import by_subject
@@ -185,36 +187,46 @@ class SandboxProvider:
             await self._fail_on_purpose(job)
             return
         async with self._slots:
-            job.state = JobState.RUNNING
-            await asyncio.to_thread(job.dir.mkdir, parents=True, exist_ok=True)
-            receiver, sender = _CTX.Pipe(duplex=False)
-            process = _CTX.Process(
-                target=_render_child,
-                args=(job.spec, job.video, job.thumbnail, sender),
-                daemon=True,
-            )
+            start = time.perf_counter()
             try:
-                # Synchronous on purpose: a forkserver start takes milliseconds, and a start
-                # left running in a thread could outlive a cancel and orphan the child.
-                process.start()
-                job.process = process
-                sender.close()
-                await self._follow(job, receiver)
-                await asyncio.to_thread(process.join)
+                await self._render(job)
             finally:
-                receiver.close()
+                # A render stopped by a cancel (or the gateway's stop) is still running here.
+                outcome = "cancelled" if job.state is JobState.RUNNING else job.state.value
+                metrics.render(outcome, time.perf_counter() - start)
+
+    async def _render(self, job: _Job) -> None:
+        """Run the render in its child process and follow it to the end."""
+        job.state = JobState.RUNNING
+        await asyncio.to_thread(job.dir.mkdir, parents=True, exist_ok=True)
+        receiver, sender = _CTX.Pipe(duplex=False)
+        process = _CTX.Process(
+            target=_render_child,
+            args=(job.spec, job.video, job.thumbnail, sender),
+            daemon=True,
+        )
+        try:
+            # Synchronous on purpose: a forkserver start takes milliseconds, and a start
+            # left running in a thread could outlive a cancel and orphan the child.
+            process.start()
+            job.process = process
+            sender.close()
+            await self._follow(job, receiver)
+            await asyncio.to_thread(process.join)
+        finally:
+            receiver.close()
+            if process.is_alive():
+                process.terminate()
+                await asyncio.to_thread(process.join, 5)
                 if process.is_alive():
-                    process.terminate()
-                    await asyncio.to_thread(process.join, 5)
-                    if process.is_alive():
-                        process.kill()
-                        await asyncio.to_thread(process.join)
-            if job.state is JobState.RUNNING:
-                job.state = JobState.FAILED
-                job.error = TaskError(
-                    "render_failed", f"the sandbox renderer exited with code {process.exitcode}"
-                )
-            job.finished.set()
+                    process.kill()
+                    await asyncio.to_thread(process.join)
+        if job.state is JobState.RUNNING:
+            job.state = JobState.FAILED
+            job.error = TaskError(
+                "render_failed", f"the sandbox renderer exited with code {process.exitcode}"
+            )
+        job.finished.set()
 
     async def _fail_on_purpose(self, job: _Job) -> None:
         """Half way, as a render that began (so a cancel meanwhile is charged per the cancel

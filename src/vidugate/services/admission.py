@@ -5,14 +5,13 @@ once, as before (docs/scheduling.md)."""
 
 from __future__ import annotations
 
-import logging
-
 from vidugate.clock import Clock
 from vidugate.domain.scheduling import Scheduling
+from vidugate.logs import get_logger
 from vidugate.providers.base import Provider, SlotPools
 from vidugate.services.cached_tasks import CachedTasks
 
-log = logging.getLogger("vidugate.admission")
+log = get_logger("vidugate.admission")
 
 # Waiting tasks are checked against their deadline this often (a read of the waiting set).
 DEADLINE_EVERY = 1.0
@@ -58,10 +57,10 @@ class Admission:
             if check_deadlines:
                 overdue = await self.tasks.wake_overdue(pid)
                 if overdue:
-                    log.info("admission.overdue provider=%s tasks=%d", pid, overdue)
+                    log.info("admission.overdue", provider=pid, tasks=overdue)
             pools = await provider.slot_pools(owner)
             pairs = await self.tasks.admit(pid, pools, owner=owner, hold_seconds=self.hold_seconds)
             for task_id, pool in pairs:
-                log.info("task.admitted task_id=%s slot=%s", task_id, pool)
+                log.info("task.admitted", task_id=task_id, slot=pool)
             admitted += len(pairs)
         return admitted

@@ -5,7 +5,6 @@ effects on task transitions (store/ledger.py); nothing here charges a task."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,13 +23,14 @@ from vidugate.domain.usage import (
     UsageReport,
 )
 from vidugate.errors import InvalidRequestError, NotFoundError, ServiceUnavailableError
+from vidugate.logs import get_logger
 from vidugate.services.keys import KeyService
 from vidugate.store.ledger import Ledger
 from vidugate.store.prices import PriceRepository, StoredPrices
 from vidugate.store.tenants import TenantRepository
 from vidugate.store.usage import UsageQueries
 
-log = logging.getLogger("vidugate.billing")
+log = get_logger("vidugate.billing")
 
 # How stale a process's view of the price table may be when another process changed it.
 PRICES_REFRESH_SECONDS = 5.0
@@ -88,7 +88,7 @@ class PriceBook:
                 try:
                     self._table, self._broken = parse_prices(stored.document), None
                 except PriceTableError as exc:
-                    log.error("prices.unreadable id=%s error=%s", stored.id, exc.message)
+                    log.error("prices.unreadable", id=stored.id, error=exc.message)
                     self._table, self._broken = None, exc.message
                 self._id = stored.id
         self._fresh_until = self.clock.monotonic() + self.refresh_seconds

@@ -10,15 +10,15 @@ headers are as good as any other's to a replayer."""
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from vidugate.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
+from vidugate.logs import get_logger
 from vidugate.providers.base import CallbackReceiver, Provider
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.store.nonces import NonceRepository
 
-log = logging.getLogger("vidugate.callbacks")
+log = get_logger("vidugate.callbacks")
 
 MERELY_RUNNING = frozenset({"created", "queueing", "processing"})
 
@@ -76,8 +76,8 @@ class CallbackService:
         # Found and made due in one write: a burst of completions brings one callback each.
         task_id = await self.tasks.poke_upstream(account, upstream_id) if known else None
         if task_id is None:
-            log.info("callback.no_active_task account=%s upstream_id=%.128s", account, upstream_id)
+            log.info("callback.no_active_task", account=account, upstream_id=upstream_id[:128])
             return False
         self.wake_worker()
-        log.info("callback.received task_id=%s state=%s", task_id, state)
+        log.info("callback.received", task_id=task_id, state=state)
         return True

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
@@ -14,9 +13,10 @@ from pathlib import Path
 from vidugate.domain.tasks import TaskStatus, VideoTask
 from vidugate.errors import ConflictError, GoneError, InvalidRequestError, NotFoundError
 from vidugate.files.base import FileStore
+from vidugate.logs import get_logger
 from vidugate.media.image import sniff_image_kind
 
-log = logging.getLogger("vidugate.content")
+log = get_logger("vidugate.content")
 
 
 class Variant(StrEnum):
@@ -100,7 +100,7 @@ class Spritesheets:
             except FileNotFoundError:
                 return None
             if refused is not None:
-                log.warning("content.no_spritesheet task_id=%s reason=%s", task.id, refused)
+                log.warning("content.no_spritesheet", task_id=task.id, reason=refused)
                 return None
         try:
             return await self.files.put_file(key, scratch)

@@ -10,7 +10,6 @@ result in services/results.py. Time comes from the injected clock."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +19,7 @@ from vidugate.domain.tasks import TaskStatus, VideoTask
 from vidugate.domain.transitions import AttemptsCounted, Failed
 from vidugate.errors import DatabaseUnavailableError, ProviderError, UpstreamUnavailableError
 from vidugate.files.base import FileStore
+from vidugate.logs import get_logger
 from vidugate.providers.base import JobState, Provider, ProviderJob
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.results import ResultKeeper, result_prefix
@@ -34,7 +34,7 @@ __all__ = [
     "result_prefix",
 ]
 
-log = logging.getLogger("vidugate.lifecycle")
+log = get_logger("vidugate.lifecycle")
 
 MAX_BACKOFF = 60.0
 DATABASE_RETRY_SECONDS = 2.0
@@ -208,8 +208,8 @@ class TaskLifecycle:
         message: str,
         credits: Decimal | None = None,
     ) -> None:
-        if await self.tasks.apply(task.id, Failed(code, message, credits), owner=owner) is not None:
-            log.warning("task.failed task_id=%s code=%s message=%s", task.id, code, message)
+        # Logged where it is applied (task.failed, store/tasks.py), as every change is.
+        await self.tasks.apply(task.id, Failed(code, message, credits), owner=owner)
 
     async def _retry_later(
         self, task: VideoTask, owner: str, retry_after: float | None, reason: str
@@ -217,7 +217,7 @@ class TaskLifecycle:
         attempts = await self._bump_attempts(task, owner)
         wait = retry_after if retry_after is not None else backoff(attempts)
         log.warning(
-            "task.retry task_id=%s attempt=%d wait=%.1fs reason=%s", task.id, attempts, wait, reason
+            "task.retry", task_id=task.id, attempt=attempts, wait=round(wait, 1), reason=reason
         )
         return self.clock.now() + wait
 
@@ -231,9 +231,9 @@ class TaskLifecycle:
         the deadline still ends the task if it never recovers."""
         if isinstance(exc, DatabaseUnavailableError):
             # Not the task's fault, and nothing could be recorded anyway: look again soon.
-            log.warning("task.step_deferred task_id=%s reason=database_unavailable", task.id)
+            log.warning("task.step_deferred", task_id=task.id, reason="database_unavailable")
             return self.clock.now() + DATABASE_RETRY_SECONDS
-        log.exception("task.step_error task_id=%s", task.id, exc_info=exc)
+        log.error("task.step_error", task_id=task.id, exc_info=exc)
         attempts = await self._bump_attempts(task, owner)
         return self.clock.now() + backoff(attempts)
 
@@ -245,9 +245,9 @@ class TaskLifecycle:
             try:
                 outcome = await provider.cancel(job_of(task))
             except ProviderError as exc:
-                log.warning("task.cancel_failed task_id=%s reason=%s", task.id, exc.message)
+                log.warning("task.cancel_failed", task_id=task.id, reason=exc.message)
             else:
                 if not outcome.cancelled:
-                    log.info("task.cancel_too_late task_id=%s", task.id)
+                    log.info("task.cancel_too_late", task_id=task.id)
         if task.status is not TaskStatus.COMPLETED or task.deleted_at is not None:
             await self.files.delete_prefix(result_prefix(task.id))

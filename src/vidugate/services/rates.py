@@ -15,7 +15,6 @@ shared). Time is the gateway's clock (passed in, so a ManualClock drives tests).
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,8 +24,9 @@ from vidugate.clock import Clock
 from vidugate.domain.keys import ApiKey
 from vidugate.domain.limits import LimitKind, Limits
 from vidugate.errors import RateLimitError, ServiceUnavailableError
+from vidugate.logs import get_logger
 
-log = logging.getLogger("vidugate.limits")
+log = get_logger("vidugate.limits")
 PERIOD = 60.0
 SLACK = 1e-9  # float sums of T must not refuse the N-th of N calls
 _PRUNE_AT = 50_000  # in-process windows: drop idle ones past this many
@@ -44,6 +44,7 @@ class Window:
     limit: int
     kind: LimitKind
     whose: str  # "this key" / "this key's tenant"
+    scope: str = "key"  # or "tenant", whose limit it is
     interval: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -153,7 +154,8 @@ class RateLimiter:
                 (getattr(tenant, kind.value), f"t:{key.tenant_id}", "this key's tenant"),
             ):
                 if limit is not None:
-                    out.append(Window(f"{short}:{scope}", limit, kind, whose))
+                    owner = "tenant" if scope.startswith("t:") else "key"
+                    out.append(Window(f"{short}:{scope}", limit, kind, whose, owner))
         if len(self._memo) >= _MEMO_LIMIT:
             self._memo.clear()
         self._memo[(id(key), create)] = (key, out)
@@ -184,6 +186,8 @@ class RateLimiter:
                 f"Try again in {format_reset(wait)}.",
                 retry_after=wait,
                 headers={k.decode(): v.decode() for k, v in headers},
+                limit=window.kind.value,
+                scope=window.scope,
             )
         return headers
 
@@ -209,9 +213,9 @@ class RateLimiter:
         if mono - self._logged_at >= _DOWN_LOG_SECONDS:
             self._logged_at = mono
             log.warning(
-                "limits.redis_down mode=%s error=%s",
-                "closed" if self.closed else "open",
-                type(exc).__name__,
+                "limits.redis_down",
+                mode="closed" if self.closed else "open",
+                error=type(exc).__name__,
             )
 
     async def close(self) -> None:

@@ -7,21 +7,24 @@ from the stored video when first asked for (services/content.py says why)."""
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
 import secrets
 import shutil
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from vidugate import metrics
 from vidugate.domain.tasks import TaskStatus, VideoTask
 from vidugate.domain.transitions import Completed
 from vidugate.files.base import FileStore
-from vidugate.media.probe import probe_video
+from vidugate.logs import get_logger
+from vidugate.media.probe import VideoInfo, probe_video
 from vidugate.providers.base import Provider, ProviderJob, ResultFiles
 from vidugate.services.cached_tasks import CachedTasks
 
-log = logging.getLogger("vidugate.lifecycle")
+log = get_logger("vidugate.lifecycle")
 
 
 def result_prefix(task_id: str) -> str:
@@ -59,11 +62,13 @@ class ResultKeeper:
         # A local store takes the files where they are fetched: no second copy, no move.
         in_place = self.files.local_dir(prefix)
         scratch = in_place or self.work_dir / f"{task.id}.{attempt}"
+        start = time.perf_counter()
+        copied = 0
         try:
             files = await provider.fetch_result(job, scratch)
             # The size reported is the file's, not the request's: an upstream may make
             # another frame than the one asked for. Probed from its header only.
-            info = await asyncio.to_thread(probe_video, files.video)
+            info, copied = await asyncio.to_thread(_probed, files)
             if in_place is not None:
                 keys = _Keys.under(prefix, in_place, files)
             else:
@@ -73,12 +78,14 @@ class ResultKeeper:
                 # has none to make.
                 keys.spritesheet = f"{prefix}/spritesheet.jpg"
         except BaseException:
+            metrics.result_copy(task.provider, "failed", time.perf_counter() - start, 0)
             if in_place is not None:  # what a failed attempt left is no one's
                 await asyncio.shield(self.files.delete_prefix(prefix))
             raise
         finally:
             if in_place is None:
                 await asyncio.to_thread(shutil.rmtree, scratch, True)
+        metrics.result_copy(task.provider, "ok", time.perf_counter() - start, copied)
         updated = await self.tasks.apply(
             task.id,
             Completed(
@@ -95,11 +102,9 @@ class ResultKeeper:
             owner=owner,
         )
         if info is None:
-            log.warning("result.unprobed task_id=%s size=%dx%d", task.id, files.width, files.height)
+            log.warning("result.unprobed", task_id=task.id, size=f"{files.width}x{files.height}")
         elif (info.width, info.height) != (task.request.width, task.request.height):
-            log.info(
-                "result.size_differs task_id=%s asked=%s made=%s", task.id, task.size, info.size
-            )
+            log.info("result.size_differs", task_id=task.id, asked=task.size, made=info.size)
         if updated is None:
             # Cancelled, deleted or finished by another worker meanwhile: this copy is no one's.
             await self.files.delete_prefix(prefix)
@@ -114,7 +119,6 @@ class ResultKeeper:
                 # clean-up step's own rule.
                 await self.files.delete_prefix(result_prefix(task.id))
             return
-        log.info("task.completed task_id=%s", task.id)
 
     async def _store(self, prefix: str, files: ResultFiles) -> _Keys:
         await self.files.put_file(f"{prefix}/video.mp4", files.video)
@@ -126,6 +130,18 @@ class ResultKeeper:
             keys.watermarked = f"{prefix}/watermarked.mp4"
             await self.files.put_file(keys.watermarked, files.watermarked)
         return keys
+
+
+def _probed(files: ResultFiles) -> tuple[VideoInfo | None, int]:
+    """The video's header, and the bytes of every file of the result (for the metrics; a
+    file a stop removed meanwhile counts none, as it has no header: the completion that
+    follows is refused and the copy dropped)."""
+    size = 0
+    for path in (files.video, files.thumbnail, files.watermarked):
+        if path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                size += path.stat().st_size
+    return probe_video(files.video), size
 
 
 @dataclass(slots=True)

@@ -7,17 +7,16 @@ Date can no longer pass, and settled webhook messages and delivery logs as old a
 
 from __future__ import annotations
 
-import logging
-
 from vidugate.domain.transitions import Expired
 from vidugate.files.base import FileStore
+from vidugate.logs import get_logger
 from vidugate.services.cached_tasks import CachedTasks
 from vidugate.services.results import result_prefix
 from vidugate.services.submission import input_prefix
 from vidugate.store.nonces import NonceRepository
 from vidugate.store.webhook_outbox import WebhookOutbox
 
-log = logging.getLogger("vidugate.sweeper")
+log = get_logger("vidugate.sweeper")
 
 BATCH = 500  # tasks per kind of clean-up per sweep
 
@@ -31,7 +30,7 @@ async def sweep_expired(
         await files.delete_prefix(result_prefix(task.id))
         await tasks.apply(task.id, Expired())
     if expired:
-        log.info("sweeper.expired count=%d", len(expired))
+        log.info("sweeper.expired", count=len(expired))
     return len(expired)
 
 
@@ -47,7 +46,7 @@ async def purge_finished(
         await files.delete_prefix(result_prefix(task_id))
     purged = await tasks.purge(ids, before)
     if purged:
-        log.info("sweeper.purged count=%d", purged)
+        log.info("sweeper.purged", count=purged)
     return purged
 
 

@@ -11,7 +11,6 @@ cancelling and fetching a job need none."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -21,10 +20,11 @@ from vidugate.domain.tasks import VideoTask
 from vidugate.domain.transitions import IntentRecorded, IntentWithdrawn, Submitted
 from vidugate.errors import ProviderError, UpstreamOutcomeUnknownError, UpstreamRejectedError
 from vidugate.files.base import FileStore
+from vidugate.logs import get_logger
 from vidugate.providers.base import Provider, ProviderJob, Recoverable, Submission
 from vidugate.services.cached_tasks import CachedTasks
 
-log = logging.getLogger("vidugate.lifecycle")
+log = get_logger("vidugate.lifecycle")
 
 
 def input_prefix(task_id: str) -> str:
@@ -82,11 +82,9 @@ class Submitter:
             # An earlier create's answer never came: look for its task before sending again.
             found = await provider.find(job)
             if found is not None:
-                log.info(
-                    "task.create_recovered task_id=%s upstream_id=%s", task.id, found.upstream_id
-                )
+                log.info("task.create_recovered", task_id=task.id, upstream_id=found.upstream_id)
                 return await self._record(task, owner, provider, job, found)
-            log.warning("task.create_not_found task_id=%s sending_again=true", task.id)
+            log.warning("task.create_not_found", task_id=task.id, sending_again=True)
         try:
             submission = await provider.submit(job, self._intent_recorder(task, owner))
         except TaskStoppedError:
@@ -115,7 +113,7 @@ class Submitter:
             )
 
         await provider.submit(job, refuse)
-        log.info("task.started_again task_id=%s upstream_id=%s", task.id, task.upstream_id)
+        log.info("task.started_again", task_id=task.id, upstream_id=task.upstream_id)
         return self.clock.now() + provider.poll_interval
 
     def _intent_recorder(self, task: VideoTask, owner: str) -> Callable[[str], Awaitable[None]]:
@@ -145,10 +143,4 @@ class Submitter:
                 replace(job, upstream_id=submission.upstream_id, account=submission.account)
             )
             return None
-        log.info(
-            "task.submitted task_id=%s upstream_id=%s account=%s",
-            task.id,
-            submission.upstream_id,
-            submission.account,
-        )
         return self.clock.now() + provider.poll_interval

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -32,8 +31,6 @@ from vidugate.services.content import Spritesheets, StoredContent, Variant, loca
 from vidugate.services.images import ImageIngest, ImageSource, RequestImages, StoredImage
 from vidugate.services.lifecycle import input_prefix, result_prefix
 from vidugate.store.tasks import DuplicateIdempotencyKeyError
-
-log = logging.getLogger("vidugate.videos")
 
 IDEMPOTENCY_WINDOW = 24 * 3600.0
 # About the most task data one list page holds (VIDUGATE_LIST_PAGE_BYTES).
@@ -135,7 +132,6 @@ class VideoService:
             await self.files.delete_prefix(input_prefix(task_id))
             raise
         self.wake_worker()
-        log.info("task.created task_id=%s model=%s mode=%s", task.id, request.model, new.mode)
         return task
 
     async def _ingest_images(
@@ -297,7 +293,6 @@ class VideoService:
         """Cancel an active task; a worker then takes the upstream job back and cleans up."""
         stopped = await self.tasks.apply(task.id, Cancelled(deleted=deleted))
         if stopped is not None:
-            log.info("task.cancelled task_id=%s deleted=%s", task.id, deleted)
             self.wake_worker()
         return stopped
 

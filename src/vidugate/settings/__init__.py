@@ -16,6 +16,7 @@ from vidugate.domain.keys import StatusDialect as StatusDialect
 from vidugate.domain.scheduling import Scheduling as Scheduling
 from vidugate.roles import Role as Role
 from vidugate.settings.money import MoneyFields, RedisDown
+from vidugate.settings.observability import LogFormat, ObservabilityFields
 from vidugate.settings.server import ServerFields
 from vidugate.settings.vidu import (
     DEFAULT_VIDU_MODEL_MAP,
@@ -26,7 +27,9 @@ from vidugate.settings.vidu import (
 from vidugate.settings.webhooks import WebhookFields
 
 
-class Settings(ServerFields, ViduFields, MoneyFields, WebhookFields, BaseSettings):
+class Settings(
+    ServerFields, ViduFields, MoneyFields, WebhookFields, ObservabilityFields, BaseSettings
+):
     model_config = SettingsConfigDict(env_prefix="VIDUGATE_", extra="ignore")
 
     data_dir: Path = Field(
@@ -180,6 +183,11 @@ class Settings(ServerFields, ViduFields, MoneyFields, WebhookFields, BaseSetting
         return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'vidugate.db'}"
 
     @property
+    def metrics_dir(self) -> Path:
+        """Where the processes of `serve --processes N` keep their counters for /metrics."""
+        return self.data_dir / "metrics"
+
+    @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
 
@@ -213,6 +221,7 @@ class Settings(ServerFields, ViduFields, MoneyFields, WebhookFields, BaseSetting
 
 __all__ = [
     "DEFAULT_VIDU_MODEL_MAP",
+    "LogFormat",
     "RedisDown",
     "Role",
     "Settings",

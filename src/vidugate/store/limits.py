@@ -89,6 +89,8 @@ class LimitCounts:
                     f"Limit reached: {LimitKind.ACTIVE_VIDEOS.words} for {whose}: {limit}. "
                     "Wait for one to finish (or cancel one) and try again.",
                     retry_after=ACTIVE_RETRY_SECONDS,
+                    limit=LimitKind.ACTIVE_VIDEOS.value,
+                    scope="tenant" if table is TN else "key",
                 )
             day_limit = moved[0]
             if day_limit is None and self.defaults.spend_per_day is not None:
@@ -107,6 +109,8 @@ class LimitCounts:
                     f"{from_micros(limit)} {task.charge.currency} (UTC day {day}); this video "
                     f"costs {task.charge.price}. It starts again at 00:00 UTC.",
                     retry_after=seconds_to_next_day(now),
+                    limit=LimitKind.SPEND_PER_DAY.value,
+                    scope=scope.split(":", 1)[0],
                 )
 
     async def _spend(

@@ -18,12 +18,14 @@ from sqlalchemy import cast as cast_to
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vidugate import metrics
 from vidugate.domain.models import Mode
 from vidugate.domain.money import from_micros, to_micros
 from vidugate.domain.request import VideoRequest
 from vidugate.domain.scheduling import tier_of
 from vidugate.domain.tasks import TERMINAL, Surface, TaskError, TaskStatus, VideoTask
-from vidugate.domain.transitions import EVERY, Created, Transition
+from vidugate.domain.transitions import EVERY, Created, Failed, Transition
+from vidugate.logs import get_logger
 from vidugate.store.admission import TaskAdmission
 from vidugate.store.db import Database
 from vidugate.store.effects import Applied, ProgressEffect, TaskEffect
@@ -32,6 +34,7 @@ from vidugate.store.ledger import charge_of
 from vidugate.store.listing import TaskPages
 from vidugate.store.tables import TaskRow
 
+log = get_logger("vidugate.tasks")
 T = cast(Table, TaskRow.__table__)
 _REQUEST_NAMES = tuple(f.name for f in dataclasses.fields(VideoRequest))
 # The scheduling names are re-exported: callers know one module for task rows.
@@ -108,6 +111,31 @@ def _to_task(row: Row[Any], request: VideoRequest, images: tuple[str, ...]) -> V
         ),
         slot=row.slot,
     )
+
+
+def _announce(transition: Transition, task: VideoTask) -> None:
+    """A change that has committed: its log event (one for each change, named for it) and
+    its count. Ids and the upstream account's name only: never a key."""
+    metrics.transition(str(transition), task.provider)
+    left = transition.left(task)
+    fields: dict[str, object] = {
+        "task_id": task.id,
+        "from": left.value if left is not None else None,
+        "to": task.status.value,
+        "key_id": task.key_id,
+        "tenant_id": task.tenant_id,
+        "provider": task.provider,
+        "model": task.request.model,
+        "upstream_account": task.upstream_account,
+        "upstream_id": task.upstream_id,
+    }
+    if task.error is not None and transition.enters is not None and transition.enters.terminal:
+        fields["code"] = task.error.code
+        fields["message"] = task.error.message
+    if isinstance(transition, Failed):
+        log.warning(transition.event, **fields)
+    else:
+        log.info(transition.event, **fields)
 
 
 class TaskRepository(TaskPages, TaskLeases, TaskAdmission):
@@ -193,6 +221,7 @@ class TaskRepository(TaskPages, TaskLeases, TaskAdmission):
             if idempotency_key is not None:
                 raise DuplicateIdempotencyKeyError(idempotency_key) from exc
             raise
+        _announce(Created(), task)
 
     async def get(self, task_id: str, *, key_id: str | None = None) -> VideoTask | None:
         """The task; with key_id, only if that key owns it (another's is not found)."""
@@ -245,7 +274,10 @@ class TaskRepository(TaskPages, TaskLeases, TaskAdmission):
                 task = await effect(conn, Applied(transition, task, now)) or task
             return task
 
-        return await self.db.write(write)
+        written = await self.db.write(write)
+        if written is not None:
+            _announce(transition, written)
+        return written
 
     async def expired(self, now: float, limit: int) -> list[VideoTask]:
         """Finished tasks whose files have passed their keep-until time and are still stored."""

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import secrets
 from collections import Counter
 
+from vidugate import metrics
 from vidugate.clock import Clock
 from vidugate.domain.ledger import DEFAULT_TENANT
 from vidugate.domain.webhooks import Attempt, MessageState, RetryPolicy
 from vidugate.errors import DatabaseUnavailableError
+from vidugate.logs import get_logger
 from vidugate.net.webhook_sender import WebhookSender
 from vidugate.services.webhook_signing import WebhookSigner
 from vidugate.store.webhook_outbox import Due, WebhookOutbox
 
-log = logging.getLogger("vidugate.webhooks")
+log = get_logger("vidugate.webhooks")
 
 # After a wake (a message written), a second look this much later catches a message whose
 # transaction had not committed yet at the first.
@@ -86,10 +87,10 @@ class Deliverer:
             try:
                 claimed = await self._claim()
             except DatabaseUnavailableError:
-                log.warning("webhooks.database_unavailable (next look in %g s)", ERROR_PAUSE)
+                log.warning("webhooks.database_unavailable", next_look_seconds=ERROR_PAUSE)
                 await self.clock.sleep(ERROR_PAUSE)
             except Exception:
-                log.exception("webhooks.claim_error (next look in %g s)", ERROR_PAUSE)
+                log.exception("webhooks.claim_error", next_look_seconds=ERROR_PAUSE)
                 await self.clock.sleep(ERROR_PAUSE)
             if claimed:
                 continue
@@ -105,7 +106,7 @@ class Deliverer:
         self._stuck_at = self.clock.monotonic() + STUCK_EVERY
         released = await self.outbox.release_stuck(self.clock.now())
         if released:
-            log.warning("webhooks.released_stuck messages=%d", released)
+            log.warning("webhooks.released_stuck", messages=released)
 
     async def _claim(self) -> int:
         await self._release_stuck()
@@ -138,7 +139,7 @@ class Deliverer:
             raise
         except Exception:
             # The lease runs out and the message is sent again.
-            log.exception("webhooks.deliver_error message_id=%s", due.message.id)
+            log.exception("webhooks.deliver_error", message_id=due.message.id)
         finally:
             self._busy[destination] -= 1
             if self._busy[destination] <= 0:
@@ -153,7 +154,7 @@ class Deliverer:
             await self.outbox.record(
                 message, self.owner, None, MessageState.DROPPED, None, self.clock.now()
             )
-            log.info("webhook.dropped message_id=%s (endpoint gone or disabled)", message.id)
+            log.info("webhook.dropped", message_id=message.id, why="endpoint gone or disabled")
             return
         secret = due.secret or self.signer.tenant_secret(message.tenant_id or DEFAULT_TENANT)
         timestamp = int(self.clock.now())
@@ -182,13 +183,14 @@ class Deliverer:
             next_at = self.retry.next_attempt(message.attempts + 1, message.created_at, now)
             state = MessageState.PENDING if next_at is not None else MessageState.FAILED
         await self.outbox.record(message, self.owner, attempt, state, next_at, now)
+        outcome = "delivered" if answer.ok else ("failed" if next_at else "gave_up")
+        metrics.webhook_delivery(outcome)
         log.info(
-            "webhook.%s message_id=%s event=%s task_id=%s attempt=%d status=%s ms=%d",
-            "delivered" if answer.ok else ("retry" if next_at else "failed"),
-            message.id,
-            message.event.value,
-            message.task_id,
-            attempt.attempt,
-            answer.status,
-            answer.duration_ms,
+            f"webhook.{outcome}",
+            message_id=message.id,
+            webhook_event=message.event.value,
+            task_id=message.task_id,
+            attempt=attempt.attempt,
+            status=answer.status,
+            ms=answer.duration_ms,
         )

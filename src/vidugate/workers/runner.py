@@ -8,22 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import math
 import os
 import secrets
 import socket
 
+from vidugate import metrics
 from vidugate.clock import Clock
 from vidugate.domain.tasks import VideoTask
 from vidugate.errors import DatabaseUnavailableError
+from vidugate.logs import get_logger
 from vidugate.services.admission import Admission
 from vidugate.services.cached_tasks import CachedTasks, Release, held
 from vidugate.services.lifecycle import Next, TaskLifecycle
 
 HELD_PREFIX = held("")
 
-log = logging.getLogger("vidugate.worker")
+log = get_logger("vidugate.worker")
 
 IDLE_TICK = 0.2
 # Hand-backs are written together: a poll that changed nothing costs a row in a batch, not
@@ -31,6 +32,9 @@ IDLE_TICK = 0.2
 FLUSH_EVERY = 0.02
 # Admissions (fair scheduling) at most this often: each is a transaction under a lock.
 ADMIT_EVERY = 0.1
+# Looks this worker scheduled and has not taken up yet (for the poll lag), at most this
+# many: a look another process takes up is never taken up here, and is forgotten in turn.
+DUE_REMEMBERED = 100_000
 
 
 def worker_id() -> str:
@@ -85,6 +89,8 @@ class Worker:
         self._main: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._releases: list[Release] = []
+        # task id -> (provider, when its next look is due), for the poll lag.
+        self._due: dict[str, tuple[str, float]] = {}
         self.last_loop_at = 0.0
 
     @property
@@ -116,7 +122,7 @@ class Worker:
         self._draining = True
         running = list(self._inflight.values())
         if running and self.shutdown_grace > 0:
-            log.info("worker.draining steps=%d grace=%.0fs", len(running), self.shutdown_grace)
+            log.info("worker.draining", steps=len(running), grace_seconds=self.shutdown_grace)
             await self._drain(running)
         if self._main is not None:
             self._main.cancel()
@@ -152,14 +158,14 @@ class Worker:
         now = self.clock.monotonic()
         if now - self._away_logged_at >= 5:
             self._away_logged_at = now
-            log.warning("worker.database_unavailable in=%s (retrying)", where)
+            log.warning("worker.database_unavailable", where=where, retrying=True)
 
     async def _reclaim_dead_local_leases(self) -> None:
         host = socket.gethostname()
         dead = [o for o in await self.tasks.lease_owners() if _is_dead_local_owner(o, host)]
         if dead:
             count = await self.tasks.release_owners(dead)
-            log.info("worker.reclaimed tasks=%d owners=%d", count, len(dead))
+            log.info("worker.reclaimed", tasks=count, owners=len(dead))
 
     async def _loop(self) -> None:
         next_renew = self.clock.monotonic() + self.lease_seconds / 3
@@ -192,7 +198,11 @@ class Worker:
         if free <= 0:
             return
         claimed = await self.tasks.claim(self.owner, lease_seconds=self.lease_seconds, limit=free)
+        now = self.clock.now()
         for task in claimed:
+            due = self._due.pop(task.id, None)
+            if due is not None:
+                metrics.poll_lag(due[0], now - due[1])
             self._inflight[task.id] = asyncio.create_task(self._step(task), name=task.id)
 
     async def _renew(self) -> None:
@@ -217,9 +227,18 @@ class Worker:
             self._inflight.pop(task.id, None)
             if outcome.at is None:
                 self._admitted_at = -math.inf  # a slot may be free: admit at the next look
+            else:
+                self._remember_due(task, outcome.at)
             self._releases.append(
                 Release(task.id, outcome.at, outcome.progress, outcome.keep_lease)
             )
+
+    def _remember_due(self, task: VideoTask, at: float) -> None:
+        """The poll lag is how late the look scheduled here is taken up (by this worker:
+        one taken up by another process is not measured)."""
+        if len(self._due) >= DUE_REMEMBERED:
+            del self._due[next(iter(self._due))]
+        self._due[task.id] = (task.provider, at)
 
     async def _flush_loop(self) -> None:
         while True:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 
 from vidugate.clock import Clock
 from vidugate.errors import DatabaseUnavailableError
+from vidugate.logs import get_logger
 from vidugate.services.retention import Retention
 
-log = logging.getLogger("vidugate.sweeper")
+log = get_logger("vidugate.sweeper")
 
 CATCH_UP_SECONDS = 1.0  # the wait before the next sweep when a batch was full
 
@@ -38,7 +38,7 @@ class Sweeper:
             try:
                 more = await self.retention.sweep(self.clock.now())
             except DatabaseUnavailableError:
-                log.warning("sweeper.database_unavailable (next sweep as usual)")
+                log.warning("sweeper.database_unavailable", next_sweep="as usual")
             except Exception:
                 log.exception("sweeper.error")
             await self.clock.sleep(CATCH_UP_SECONDS if more else self.interval)

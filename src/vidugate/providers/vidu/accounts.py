@@ -9,16 +9,16 @@ pinned to the account that accepted it."""
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Callable
 
 from vidugate.clock import Clock
 from vidugate.domain.accounts import AccountHealth, AccountState
+from vidugate.logs import get_logger
 from vidugate.providers.base import AccountStates
 from vidugate.providers.vidu.client import Account
 
-log = logging.getLogger("vidugate.vidu")
+log = get_logger("vidugate.vidu")
 
 PROVIDER = "vidu"
 STATE_REFRESH_SECONDS = 5.0
@@ -121,16 +121,15 @@ class AccountPool:
     ) -> None:
         await self._set(account_id, health, reason, self.clock.now() + seconds)
         log.warning(
-            "upstream.account_%s account=%s seconds=%.0f reason=%s",
-            health.value,
-            account_id,
-            seconds,
-            reason,
+            f"upstream.account_{health.value}",
+            account=account_id,
+            seconds=round(seconds),
+            reason=reason,
         )
 
     async def disable(self, account_id: str, reason: str) -> None:
         await self._set(account_id, AccountHealth.DISABLED, reason, None)
-        log.error("upstream.account_disabled account=%s reason=%s", account_id, reason)
+        log.error("upstream.account_disabled", account=account_id, reason=reason)
 
     async def _set(
         self, account_id: str, health: AccountHealth, reason: str, until: float | None

@@ -7,18 +7,36 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import aiohttp
 
+from vidugate import metrics
 from vidugate.errors import UpstreamOutcomeUnknownError, UpstreamUnavailableError
 from vidugate.files.private import DIR_MODE, FILE_MODE
 from vidugate.providers.vidu.mapping import error_for
 
 MAX_RESULT_BYTES = 4 * 1024**3
 SMALL_FILE = 4 * 1024 * 1024
+# An upstream task id in a path, replaced for the metrics' endpoint label.
+_TASK_ID = re.compile(r"(?<=/tasks/)[^/]+")
+
+
+def endpoint_of(path: str) -> str:
+    """The path as a template: `/ent/v2/tasks/{id}/creations` (bounded: one per endpoint)."""
+    return _TASK_ID.sub("{id}", path)
+
+
+def outcome_of(status: int) -> str:
+    if status < 300:
+        return "ok"
+    if status == 429:
+        return "throttled"
+    return "server_error" if status >= 500 else "rejected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +82,14 @@ class ViduClient:
         after the request may have reached Vidu is UpstreamOutcomeUnknownError."""
         headers = {"Authorization": f"Token {account.api_key}"}
         url = account.base_url.rstrip("/") + path
+        start = time.perf_counter()
+        outcome = "failed"
         try:
             async with self._get_session().request(
                 method, url, json=body, params=params, headers=headers
             ) as response:
                 data = await _json_or_text(response)
+                outcome = outcome_of(response.status)
                 if response.status >= 300:
                     error = error_for(
                         response.status, data, retry_after=_retry_after(response.headers)
@@ -80,12 +101,16 @@ class ViduClient:
                 return data
         except aiohttp.ClientConnectorError as exc:
             # Never connected: the request provably did not reach Vidu.
+            outcome = "unreachable"
             raise UpstreamUnavailableError(f"Vidu unreachable: {type(exc).__name__}") from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             message = f"Vidu call failed: {type(exc).__name__}"
             if create:
                 raise UpstreamOutcomeUnknownError(message) from None
             raise UpstreamUnavailableError(message) from None
+        finally:
+            seconds = time.perf_counter() - start
+            metrics.upstream_call(account.id, endpoint_of(path), outcome, seconds)
 
     async def credits(self, account: Account) -> Any:
         """`GET /ent/v2/credits`: the account's remaining credits, under the same time limit

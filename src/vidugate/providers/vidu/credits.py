@@ -15,7 +15,6 @@ most one per MIN_READ_INTERVAL per account), exactly, for the operator's margin 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,11 +22,12 @@ from typing import Any
 
 from vidugate.clock import Clock
 from vidugate.errors import DatabaseUnavailableError, ProviderError
+from vidugate.logs import get_logger
 from vidugate.providers.base import AccountStates
 from vidugate.providers.vidu.client import Account, ViduClient
 from vidugate.providers.vidu.mapping import parse_credits
 
-log = logging.getLogger("vidugate.vidu")
+log = get_logger("vidugate.vidu")
 
 REFRESH_SECONDS = 60.0
 MIN_READ_INTERVAL = 5.0
@@ -127,25 +127,25 @@ class CreditBook:
         try:
             doc = await self.client.credits(account)
         except ProviderError as exc:
-            log.warning("upstream.credits_unread account=%s reason=%r", account.id, exc.message)
+            log.warning("upstream.credits_unread", account=account.id, reason=exc.message)
             return
         exact = exact_remaining_credits(doc)
         if exact is None:
-            log.warning("upstream.credits_unread account=%s reason='no credit_remain'", account.id)
+            log.warning("upstream.credits_unread", account=account.id, reason="no credit_remain")
             return
         remain = float(exact)
         if balance.last_read is not None and remain > balance.last_read:
             balance.short_of = None  # topped up or refunded: every price may be tried again
         balance.last_read = remain
         balance.remain = remain
-        log.info("upstream.credits account=%s remain=%g", account.id, remain)
+        log.info("upstream.credits", account=account.id, remain=f"{remain:g}")
         if self.states is not None:
             try:
                 await self.states.save_credits(account.id, self.provider, exact, self.clock.now())
             except DatabaseUnavailableError:
                 # Only a report reads it, and the next read writes it again: routing goes on.
                 log.warning(
-                    "upstream.credits_unsaved account=%s reason=database_unavailable", account.id
+                    "upstream.credits_unsaved", account=account.id, reason="database_unavailable"
                 )
 
     def hold(self, account_id: str, price: float | None) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import logging
 from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from vidugate.errors import (
     UpstreamRejectedError,
     UpstreamUnavailableError,
 )
+from vidugate.logs import get_logger
 from vidugate.providers.base import (
     AccountStates,
     CancelOutcome,
@@ -50,7 +50,7 @@ from vidugate.providers.vidu.mapping import (
 )
 from vidugate.providers.vidu.pricing import estimate
 
-log = logging.getLogger("vidugate.vidu")
+log = get_logger("vidugate.vidu")
 
 SLOT_PREFIX = "vidu:"
 
@@ -177,11 +177,11 @@ class ViduProvider:
                 if exc.code == "upstream_out_of_credits":
                     remain = await self.credits.refused(account, price)
                     log.warning(
-                        "upstream.credits_short account=%s task_id=%s price=%s remain=%s",
-                        account.id,
-                        job.task_id,
-                        "unknown" if price is None else f"{price:g}",
-                        "unknown" if remain is None else f"{remain:g}",
+                        "upstream.credits_short",
+                        account=account.id,
+                        task_id=job.task_id,
+                        price="unknown" if price is None else f"{price:g}",
+                        remain="unknown" if remain is None else f"{remain:g}",
                     )
                     continue
                 if not await self._rest_if_throttled(account, exc):
@@ -275,11 +275,11 @@ class ViduProvider:
         )
         if status.state is JobState.FAILED and status.error is not None:
             log.warning(
-                "upstream.task_failed task_id=%s account=%s err_code=%s code=%s",
-                job.task_id,
-                account.id,
-                quoted(str(doc.get("err_code") or "")) or "-",
-                status.error.code,
+                "upstream.task_failed",
+                task_id=job.task_id,
+                account=account.id,
+                err_code=quoted(str(doc.get("err_code") or "")) or "-",
+                code=status.error.code,
             )
         active = status.state in (JobState.QUEUED, JobState.RUNNING)
         self.pool.track(account.id, job.upstream_id or "", active=active)
