@@ -95,3 +95,20 @@ def test_history_cancels_and_deletes(page: Page, screenshot: Shot) -> None:
     row.get_by_role("button", name="delete").click()
     expect(row).to_have_count(0)
     expect(page.get_by_text("No videos yet for this key.")).to_be_visible()
+
+
+def test_a_reference_video_is_made_from_named_subjects(page: Page, tmp_path: Path) -> None:
+    choose(page, model="viduq2", mode="Reference")
+    expect(page.get_by_label("Aspect ratio")).to_be_visible()  # reference frames by ratio
+    cats = [picture(tmp_path / f"cat{i}.png", 400, 400, "tan") for i in (1, 2)]
+    page.locator("input[type=file]").set_input_files(
+        [*cats, picture(tmp_path / "hat.png", 300, 300)]
+    )
+    subjects = page.get_by_placeholder("subject (optional)")
+    expect(subjects).to_have_count(3)
+    subjects.nth(0).fill("cat")
+    subjects.nth(1).fill("cat")
+    subjects.nth(2).fill("hat")
+    watch = generate(page, "@cat wears the @hat")
+    expect(watch).to_have_attribute("data-status", "completed")
+    assert abs(played(watch.locator("video")) - 1.0) < 0.1

@@ -15,6 +15,8 @@ const MODE_NAMES: Record<Mode, string> = {
   "reference2video": "Reference",
 };
 
+const ORDER = Object.keys(MODE_NAMES) as Mode[];
+
 export type Errors = Record<string, string>;
 
 /** The form field an API `param` names: `images[0]`, `body.images.0` and aliases map home. */
@@ -166,7 +168,7 @@ export function CreateForm({ client, models, onCreated }: Props): JSX.Element {
         </label>
         <fieldset class="modes" id="field-mode">
           <legend>Mode</legend>
-          {model.modes.map((mode) => (
+          {ORDER.filter((mode) => model.modes.includes(mode)).map((mode) => (
             <label class="chip">
               <input type="radio" name="mode" value={mode} checked={draft.mode === mode}
                 onChange={() => update({ mode })} />

@@ -76,13 +76,13 @@ function common(draft: Draft, model: Model): Record<string, string | number | bo
   return fields;
 }
 
-/** The quote's body: /v1/videos' fields (an image stands in by name only: it is not read). */
+/** The quote's body: /v1/videos' fields. The quote reads no image, so a stand-in names one. */
 export function quoteBody(draft: Draft, model: Model): Record<string, unknown> | null {
   if (draft.mode !== "text2video" && draft.mode !== "img2video") return null;
   const body: Record<string, unknown> = common(draft, model);
   // The price does not depend on the words: quote before any are written.
   if (draft.prompt.trim() === "") body.prompt = "quote";
-  if (draft.mode === "img2video") body.images = "https://example.invalid/quote.png";
+  if (draft.mode === "img2video") body.images = "data:image/png;base64,iVBORw0KGgo=";
   return body;
 }
 

@@ -34,10 +34,10 @@ def customer_key(gw: InProcessGateway, balance: Decimal) -> str:
 
 
 def test_a_spent_balance_is_a_402_in_the_api_words(
-    gw: InProcessGateway, page: Page, screenshot: Shot
+    playground_gw: InProcessGateway, page: Page, screenshot: Shot
 ) -> None:
     page.get_by_role("button", name="Forget").click()
-    sign_in(page, customer_key(gw, Decimal("0.15")))
+    sign_in(page, customer_key(playground_gw, Decimal("0.15")))
     expect(page.get_by_test_id("balance")).to_have_text("0.15 EUR")
     choose(page)
     expect(page.get_by_test_id("quote")).to_have_text("0.10 EUR")
