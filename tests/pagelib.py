@@ -23,7 +23,7 @@ from inprocess import InProcessGateway
 Shot = Callable[[Page, str], None]  # the `screenshot` fixture: (page, name)
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 # A loaded two-core machine renders and polls slowly; a page state not reached in this
 # long is a failure, whatever the machine.
 WAIT_MS = 90_000

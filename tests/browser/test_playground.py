@@ -24,6 +24,7 @@ def played(video: Locator) -> float:
 
 
 def test_a_video_is_made_watched_and_played(page: Page, screenshot: Shot) -> None:
+    expect(page.get_by_test_id("quote")).not_to_have_text("…")
     screenshot(page, "playground")
     choose(page)
     expect(page.get_by_test_id("quote")).to_have_text("free (no price table)")

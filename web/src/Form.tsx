@@ -72,7 +72,7 @@ export function CreateForm({ client, models, onCreated }: Props): JSX.Element {
     ),
   );
   const [errors, setErrors] = useState<Errors>({});
-  const [quote, setQuote] = useState<string>("");
+  const [quote, setQuote] = useState<string>("…");
   const [busy, setBusy] = useState(false);
   const model = models.find((m) => m.id === draft.model) ?? first!;
   const endpoint = model.endpoints[draft.mode]!;
@@ -219,31 +219,13 @@ export function CreateForm({ client, models, onCreated }: Props): JSX.Element {
         </div>
       )}
       <div class="row">
-        <label id="field-duration">
-          Duration (s)
-          <select name="duration" value={String(draft.duration)}
-            onChange={(e) => update({ duration: Number(e.currentTarget.value) })}>
-            {endpoint.durations.map((d) => <option value={String(d)}>{d}</option>)}
-          </select>
-          <FieldError errors={errors} name="duration" />
-        </label>
-        <label id="field-resolution">
-          Resolution
-          <select name="resolution" value={draft.resolution}
-            onChange={(e) => update({ resolution: e.currentTarget.value })}>
-            {resolutions.allowed.map((r) => <option value={r}>{r}</option>)}
-          </select>
-          <FieldError errors={errors} name="resolution" />
-        </label>
+        <Choice name="duration" label="Duration (s)" value={String(draft.duration)} errors={errors}
+          options={endpoint.durations.map(String)} pick={(v) => update({ duration: Number(v) })} />
+        <Choice name="resolution" label="Resolution" value={draft.resolution} errors={errors}
+          options={resolutions.allowed} pick={(v) => update({ resolution: v })} />
         {endpoint.frame === "aspect_ratio" && (
-          <label id="field-aspect_ratio">
-            Aspect ratio
-            <select name="aspect_ratio" value={draft.aspect_ratio}
-              onChange={(e) => update({ aspect_ratio: e.currentTarget.value })}>
-              {endpoint.aspect_ratios.map((r) => <option value={r}>{r}</option>)}
-            </select>
-            <FieldError errors={errors} name="aspect_ratio" />
-          </label>
+          <Choice name="aspect_ratio" label="Aspect ratio" value={draft.aspect_ratio} errors={errors}
+            options={endpoint.aspect_ratios} pick={(v) => update({ aspect_ratio: v })} />
         )}
         <label id="field-seed">
           Seed
@@ -278,6 +260,26 @@ export function CreateForm({ client, models, onCreated }: Props): JSX.Element {
         <button type="submit" disabled={busy}>{busy ? "Sending…" : "Generate"}</button>
       </div>
     </form>
+  );
+}
+
+/** A select of the values the model accepts, with the API's error for that field. */
+function Choice(props: {
+  name: string;
+  label: string;
+  value: string;
+  options: string[];
+  pick: (value: string) => void;
+  errors: Errors;
+}): JSX.Element {
+  return (
+    <label id={`field-${props.name}`}>
+      {props.label}
+      <select name={props.name} value={props.value} onChange={(e) => props.pick(e.currentTarget.value)}>
+        {props.options.map((o) => <option value={o}>{o}</option>)}
+      </select>
+      <FieldError errors={props.errors} name={props.name} />
+    </label>
   );
 }
 
