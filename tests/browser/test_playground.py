@@ -43,6 +43,10 @@ def test_a_video_is_made_watched_and_played(page: Page, screenshot: Shot) -> Non
     expect(row).to_have_attribute("data-status", "completed")
     expect(row.locator("img")).to_be_visible()  # the thumbnail, from the signed link
     assert row.locator("img").evaluate("i => i.naturalWidth") > 0
+    row.locator("button.thumb").hover()  # the spritesheet's frames, while hovered
+    expect(row.locator("button.thumb.scrubbing")).to_be_visible()
+    sheet = row.locator("button.thumb").evaluate("b => getComputedStyle(b).backgroundImage")
+    assert "variant=spritesheet" in sheet, sheet
     screenshot(page, "playground-result")
 
 

@@ -71,6 +71,38 @@ export function Watch(props: { video: Video | null }): JSX.Element {
   );
 }
 
+// The spritesheet is a 5 x 5 grid of frames at i/25 of the video (media/spritesheet.py):
+// hovering a thumbnail steps through it. Set through the CSSOM (style objects), which the
+// page's CSP allows, unlike style attributes in markup.
+const GRID = 5;
+
+function Thumb(props: { video: Video; status: string; onWatch: () => void }): JSX.Element {
+  const { video } = props;
+  const [tile, setTile] = useState<number | null>(null);
+  useEffect(() => {
+    if (tile === null) return;
+    const timer = window.setTimeout(() => setTile((tile + 1) % (GRID * GRID)), 120);
+    return () => window.clearTimeout(timer);
+  }, [tile]);
+  const sheet = video.spritesheet_url;
+  const scrubbing = tile !== null && sheet !== null;
+  const style = scrubbing
+    ? {
+        backgroundImage: `url("${sheet}")`,
+        backgroundSize: `${GRID * 100}% ${GRID * 100}%`,
+        backgroundPosition: `${(tile % GRID) * 25}% ${Math.floor(tile / GRID) * 25}%`,
+      }
+    : undefined;
+  return (
+    <button type="button" class={scrubbing ? "thumb scrubbing" : "thumb"} style={style}
+      onClick={props.onWatch} title="Watch" onMouseEnter={() => sheet && setTile(0)}
+      onMouseLeave={() => setTile(null)}>
+      {video.thumbnail_url && !scrubbing && <img src={video.thumbnail_url} alt="" loading="lazy" />}
+      {!video.thumbnail_url && <span>{props.status}</span>}
+    </button>
+  );
+}
+
 interface HistoryProps {
   client: Client;
   version: number; // bumped by the page when something changed
@@ -134,9 +166,7 @@ export function History({ client, version, watching, onWatch, onChange }: Histor
           const status = v.status === "in_progress" ? "processing" : v.status;
           return (
             <li class={v.id === watching ? "video watching" : "video"} data-video={v.id} data-status={status}>
-              <button type="button" class="thumb" onClick={() => onWatch(v.id)} title="Watch">
-                {v.thumbnail_url ? <img src={v.thumbnail_url} alt="" loading="lazy" /> : <span>{status}</span>}
-              </button>
+              <Thumb video={v} status={status} onWatch={() => onWatch(v.id)} />
               <div class="about">
                 <p class="prompt">{v.prompt || <em>no prompt</em>}</p>
                 <p class="meta">
