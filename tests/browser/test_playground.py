@@ -90,6 +90,7 @@ def test_an_api_error_is_shown_next_to_the_field_it_names(page: Page) -> None:
 
 def test_history_cancels_and_deletes(page: Page, screenshot: Shot) -> None:
     choose(page, duration="10")  # rendered at pace 1: ten seconds to cancel it in
+    expect(page.get_by_test_id("quote")).to_have_text("free (no price table)")
     long = generate(page, "a very long sunset").get_attribute("data-video")
     row = page.locator(f"li.video[data-video='{long}']")
     expect(row.get_by_role("button", name="cancel")).to_be_visible()
