@@ -74,7 +74,18 @@ def test_images_are_checked_then_uploaded_for_a_start_end_video(
     assert abs(played(watch.locator("video")) - 1.0) < 0.1
 
 
-def test_an_api_error_is_shown_next_to_the_field_it_names(page: Page) -> None:
+def test_an_image_video_uploads_its_image_as_a_file(page: Page, tmp_path: Path) -> None:
+    choose(page, mode="Image")
+    expect(page.get_by_label("Aspect ratio")).to_have_count(0)  # the image gives the frame
+    page.locator("input[type=file]").set_input_files(picture(tmp_path / "tall.webp", 270, 480))
+    expect(page.locator(".previews li")).to_contain_text("270×480")
+    watch = generate(page, "the sky moves")
+    expect(watch).to_have_attribute("data-status", "completed")
+    expect(watch).to_contain_text("540x960")  # the video took the image's shape
+    assert abs(played(watch.locator("video")) - 1.0) < 0.1
+
+
+def test_an_api_error_is_shown_next_to_the_field_it_names(page: Page, screenshot: Shot) -> None:
     choose(page)
     page.get_by_label("Seed").fill("12345678901")
     page.get_by_label("Prompt").fill("a kite")
@@ -84,6 +95,8 @@ def test_an_api_error_is_shown_next_to_the_field_it_names(page: Page) -> None:
     expect(error).to_contain_text(re.compile(r"seed", re.IGNORECASE))
     expect(page.locator("#error-form")).to_have_count(0)
     expect(page.locator("li.video")).to_have_count(0)
+    expect(page.get_by_test_id("quote")).to_have_text("free (no price table)")
+    screenshot(page, "playground-error")
     page.get_by_label("Seed").fill("7")  # editing the field clears its error
     expect(error).to_have_count(0)
 

@@ -209,7 +209,10 @@ export function CreateForm({ client, models, onCreated }: Props): JSX.Element {
                       setDraft({ ...draft, images: next });
                     }} />
                 )}
-                <button type="button" class="link" onClick={() => update({ images: draft.images.filter((_, j) => j !== i) })}>
+                <button type="button" class="link" onClick={() => {
+                  URL.revokeObjectURL(image.preview);
+                  update({ images: draft.images.filter((_, j) => j !== i) });
+                }}>
                   remove
                 </button>
               </li>
