@@ -13,6 +13,9 @@ from dblib import drop_created
 from gatewaylib import Gateway
 from inprocess import InProcessGateway
 
+# The browser tests' fixtures and --screenshots (tests/browser).
+pytest_plugins = ["pagelib"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def databases() -> Iterator[None]:

@@ -26,10 +26,10 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 import uvicorn
@@ -42,6 +42,8 @@ from vidugate.app import create_app
 from vidugate.cli.serve import uvicorn_options
 from vidugate.clock import Clock
 from vidugate.settings import Settings
+
+T = TypeVar("T")
 
 
 class _Given(EnvSettingsSource):
@@ -213,8 +215,13 @@ class InProcessGateway(Gateway):
             return super().new_key(name)  # before the start, as `serve` makes the first
         keys = self.app.state.gateway.keys if self.app is not None else None
         assert keys is not None
-        made = asyncio.run_coroutine_threadsafe(keys.create(name), self._loop).result(60)
-        return str(made[1])
+        return str(self.run(keys.create(name))[1])
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """The coroutine run on the gateway's event loop, where its app's objects live
+        (billing, prices, keys): for a test that sets the gateway up as an operator would."""
+        assert self._loop is not None, "not started"
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(60)
 
     def stop(self) -> None:
         """As SIGINT stops `serve`: requests in flight finish, then the lifespan's shutdown

@@ -11,7 +11,17 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from vidugate import __version__
-from vidugate.api import billing, docs, errors, health, inputs, limits, scrape, upstream
+from vidugate.api import (
+    billing,
+    docs,
+    errors,
+    health,
+    inputs,
+    limits,
+    playground,
+    scrape,
+    upstream,
+)
 from vidugate.api.admin import limits as admin_limits
 from vidugate.api.admin import reports as admin_reports
 from vidugate.api.admin import routes as admin_routes
@@ -123,6 +133,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(webhook_routes.router)
     app.include_router(webhook_routes.public)
     app.include_router(admin_webhooks.router)
+    playground.install(app)
     return app
 
 
