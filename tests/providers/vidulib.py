@@ -18,7 +18,10 @@ from waiting import wait_until
 
 
 def accounts_json(
-    emulator: RunningEmulator, keys: dict[str, str], weights: dict[str, float] | None = None
+    emulator: RunningEmulator,
+    keys: dict[str, str],
+    weights: dict[str, float] | None = None,
+    concurrency: int = 5,
 ) -> str:
     return json.dumps(
         [
@@ -27,6 +30,7 @@ def accounts_json(
                 "api_key": key,
                 "base_url": emulator.base_url,
                 "weight": (weights or {}).get(name, 1.0),
+                "concurrency": concurrency,
             }
             for name, key in keys.items()
         ]

@@ -234,7 +234,12 @@ def test_every_task_ends_true_through_an_upstream_fault_storm(tmp_path: Path) ->
     with run_emulator(config) as emulator, running(Front()) as front:
         settings = {
             "VIDUGATE_PROVIDER": "vidu",
-            "VIDUGATE_VIDU_ACCOUNTS": accounts_json(emulator, {"a": KEY_A, "b": KEY_B}),
+            # Slots for every task at once: all the creates go out into the storm (with the
+            # default 5 per account, fair admission sends most after it, and some faults of
+            # the create may never be drawn).
+            "VIDUGATE_VIDU_ACCOUNTS": accounts_json(
+                emulator, {"a": KEY_A, "b": KEY_B}, concurrency=TASKS
+            ),
             "VIDUGATE_PUBLIC_BASE_URL": front.url,  # turns Vidu's callbacks on
             # Polling is the net for dropped callbacks: looser than without them, not slack.
             "VIDUGATE_VIDU_CALLBACK_POLL_SECONDS": "2",
