@@ -44,7 +44,6 @@ def with_billing(action: Callable[[Billing], Awaitable[T]], settings: Settings |
     read from the environment unless given)."""
     from vidugate.clock import SystemClock
     from vidugate.domain.ledger import CancelPolicy
-    from vidugate.errors import DatabaseUnavailableError, VidugateError
     from vidugate.files.private import use_private_umask
     from vidugate.services.billing import Billing, PriceBook
     from vidugate.services.keys import KeyService
@@ -65,14 +64,21 @@ def with_billing(action: Callable[[Billing], Awaitable[T]], settings: Settings |
             PriceBook(PriceRepository(database), clock=clock),
             clock=clock,
         )
-        try:
-            return await action(billing)
-        except DatabaseUnavailableError:
-            raise  # with_database says which database, in its own line
-        except VidugateError as exc:
-            raise exit_with(exc.message, EXIT_REFUSED) from None
+        return await refused_as_exit(action(billing))
 
     return with_database(settings, run)
+
+
+async def refused_as_exit(call: Awaitable[T]) -> T:
+    """The call's result; a refusal by the gateway's rules is one line and exit status 1."""
+    from vidugate.errors import DatabaseUnavailableError, VidugateError
+
+    try:
+        return await call
+    except DatabaseUnavailableError:
+        raise  # with_database says which database, in its own line
+    except VidugateError as exc:
+        raise exit_with(exc.message, EXIT_REFUSED) from None
 
 
 async def currency_of(billing: Billing) -> str | None:

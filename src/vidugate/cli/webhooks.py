@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from vidugate.cli.listen import listen
-from vidugate.cli.money import EXIT_REFUSED, JsonOption, print_json, show, when
-from vidugate.cli.preflight import exit_with, settings_or_exit, with_database
+from vidugate.cli.money import JsonOption, print_json, refused_as_exit, show, when
+from vidugate.cli.preflight import settings_or_exit, with_database
 
 if TYPE_CHECKING:
     from vidugate.services.webhooks import WebhookService
@@ -33,7 +33,6 @@ EndpointArg = Annotated[
 
 def _with_webhooks(action: Callable[[WebhookService], Awaitable[T]]) -> T:
     from vidugate.clock import SystemClock
-    from vidugate.errors import DatabaseUnavailableError, VidugateError
     from vidugate.files.private import use_private_umask
     from vidugate.net.fetch import FetchPolicy
     from vidugate.net.webhook_sender import WebhookSender
@@ -62,11 +61,7 @@ def _with_webhooks(action: Callable[[WebhookService], Awaitable[T]]) -> T:
             clock=SystemClock(),
         )
         try:
-            return await action(service)
-        except DatabaseUnavailableError:
-            raise
-        except VidugateError as exc:
-            raise exit_with(exc.message, EXIT_REFUSED) from None
+            return await refused_as_exit(action(service))
         finally:
             await sender.close()
 
