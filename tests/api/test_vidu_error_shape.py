@@ -52,7 +52,7 @@ def test_vidu_error_envelope(cls: type[errors.VidugateError]) -> None:
         "code": cls.status,
         "reason": expected_reason(cls),
         "message": "what went wrong",
-        "metadata": {"trace_id": "req_trace"},
+        "metadata": {"trace_id": "req_trace", "param": "field"},
     }
     if cls.status in (429, 503):
         assert "retry-after" in response.headers

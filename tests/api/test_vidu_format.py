@@ -48,6 +48,13 @@ def wait_done(client: httpx.Client, task_id: str, timeout: float = 120) -> dict[
     raise AssertionError(f"{task_id} not done after {timeout}s")
 
 
+def param_of(body: dict[str, Any]) -> dict[str, str]:
+    """The field an error names, which the gateway adds to Vidu's metadata (a string)."""
+    param = body["metadata"].get("param")
+    assert param is None or (isinstance(param, str) and param), body
+    return {} if param is None else {"param": param}
+
+
 def vidu_error(response: httpx.Response, status: int, reason: str) -> str:
     """Vidu's envelope, exactly; returns the message."""
     assert response.status_code == status, response.text
@@ -56,7 +63,7 @@ def vidu_error(response: httpx.Response, status: int, reason: str) -> str:
         "code": status,
         "reason": reason,
         "message": body["message"],
-        "metadata": {"trace_id": response.headers["x-request-id"]},
+        "metadata": {"trace_id": response.headers["x-request-id"], **param_of(body)},
     }
     assert body["message"]
     message: str = body["message"]

@@ -4,6 +4,7 @@ price rules GET /v1/models shows once the operator sets prices. On both backends
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from decimal import Decimal
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from adminlib import CLIP, PRICES, error_of, finished, operator
+from imagelib import flat_png
 
 pytestmark = pytest.mark.asyncio
 
@@ -191,4 +193,45 @@ async def test_models_show_their_price_rules_once_prices_are_set(tmp_path: Path)
             assert turbo["pricing"]["adjustments"] == [
                 {"when": "off_peak", "add": "0", "per_second": "0", "percent": "-50"}
             ]
+        await op.balanced()
+
+
+async def test_a_quote_prices_start_end_and_reference_videos_by_mode(tmp_path: Path) -> None:
+    """The two-to-seven-image modes, made on Vidu's routes, are quoted on /v1 with `mode`
+    and an image count: the price a create on that route then reserves."""
+    adjusted = {**PRICES, "adjustments": [{"when": "start-end2video", "percent": "50"}]}
+    async with operator(tmp_path) as op:
+        assert (await op.admin.put("/admin/v1/prices", json=adjusted)).status_code == 200
+        _tenant_id, _key, token = await op.tenant_with_key("5")
+        clip = {**CLIP, "duration": 2}
+        async with op.client(token) as client:
+            quoted = await client.post(
+                "/v1/videos/quote", params={"mode": "start-end2video"}, json=clip
+            )
+            assert quoted.status_code == 200, quoted.text
+            assert quoted.json()["mode"] == "start-end2video"
+            assert quoted.json()["price"]["amount"] == "0.30"  # 0.20 and half again
+            png = base64.b64encode(flat_png(320, 180)).decode()
+            images = [f"data:image/png;base64,{png}"] * 2
+            made = await client.post(
+                "/vidu/ent/v2/start-end2video", json={**clip, "images": images}
+            )
+            assert made.status_code == 200, made.text
+            video = await client.get(f"/v1/videos/{made.json()['task_id']}")
+            assert video.json()["price"]["amount"] == "0.30"
+            # The model's own rules apply: viduq2-turbo makes no reference videos.
+            reference = await client.post(
+                "/v1/videos/quote", params={"mode": "reference2video"}, json=clip
+            )
+            assert "reference2video" in error_of(reference, 400)["message"]
+            too_many = await client.post(
+                "/v1/videos/quote",
+                params={"mode": "start-end2video", "image_count": 3},
+                json=clip,
+            )
+            assert error_of(too_many, 400)["param"] == "images"
+            stray = await client.post("/v1/videos/quote", params={"image_count": 2}, json=clip)
+            assert error_of(stray, 400)["param"] == "image_count"
+            wrong = await client.post("/v1/videos/quote", params={"mode": "sideways"}, json=clip)
+            assert wrong.status_code == 400, wrong.text
         await op.balanced()

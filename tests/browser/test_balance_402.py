@@ -18,6 +18,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PRICES = """
 currency = "EUR"
 decimals = 2
+[[adjustments]]
+when = "start-end2video"
+add = "0.05"
 [models."viduq2-turbo"]
 per_second = { "540p" = "0.10", "720p" = "0.20", "1080p" = "0.40" }
 """
@@ -50,3 +53,6 @@ def test_a_spent_balance_is_a_402_in_the_api_words(
     expect(error).to_contain_text("0.10 EUR")
     screenshot(page, "playground-402")
     expect(page.locator("li.video")).to_have_count(1)
+    # A start-end video, made on Vidu's route, is quoted too, with its mode's adjustment.
+    choose(page, mode="Start–end")
+    expect(page.get_by_test_id("quote")).to_have_text("0.15 EUR")

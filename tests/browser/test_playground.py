@@ -4,6 +4,7 @@ the history's cancel and delete (the 402: test_money.py)."""
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -47,6 +48,9 @@ def test_a_video_is_made_watched_and_played(page: Page, screenshot: Shot) -> Non
     expect(row.locator("button.thumb.scrubbing")).to_be_visible()
     sheet = row.locator("button.thumb").evaluate("b => getComputedStyle(b).backgroundImage")
     assert "variant=spritesheet" in sheet, sheet
+    page.mouse.move(0, 0)  # off the thumbnail: the picture, loaded, is what is shown
+    expect(row.locator("img")).to_be_visible()
+    wait_until(lambda: row.locator("img").evaluate("i => i.complete"), what="the thumbnail")
     screenshot(page, "playground-result")
 
 
@@ -72,6 +76,43 @@ def test_images_are_checked_then_uploaded_for_a_start_end_video(
     expect(watch).to_have_attribute("data-status", "completed")
     expect(watch.locator("video")).to_be_visible()
     assert abs(played(watch.locator("video")) - 1.0) < 0.1
+
+
+def test_an_error_from_vidus_route_is_shown_next_to_its_field(page: Page, tmp_path: Path) -> None:
+    """Start-end videos go to Vidu's route, whose envelope names the field in its metadata."""
+    choose(page, mode="Start–end")
+    page.locator("input[type=file]").set_input_files(
+        [picture(tmp_path / f"frame{i}.png", 480, 270) for i in (1, 2)]
+    )
+    expect(page.locator(".previews img")).to_have_count(2)
+    page.get_by_label("Seed").fill("12345678901")
+    page.get_by_label("Prompt").fill("a door opens")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#field-seed .field-error")).to_contain_text(
+        re.compile(r"seed", re.IGNORECASE)
+    )
+    expect(page.locator("#error-form")).to_have_count(0)
+    expect(page.locator("li.video")).to_have_count(0)
+
+
+def test_an_image_dropped_on_the_form_is_checked_and_used(page: Page, tmp_path: Path) -> None:
+    choose(page, mode="Image")
+    png = base64.b64encode(picture(tmp_path / "dropped.png", 320, 240).read_bytes()).decode()
+    # The drop a person makes: a DataTransfer holding the file, dropped on the zone.
+    transfer = page.evaluate_handle(
+        """b64 => {
+            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
+            return transfer;
+        }""",
+        png,
+    )
+    page.locator("label.drop").dispatch_event("drop", {"dataTransfer": transfer})
+    expect(page.locator(".previews li")).to_contain_text("320×240")
+    watch = generate(page, "the dropped picture moves")
+    expect(watch).to_have_attribute("data-status", "completed")
+    expect(watch).to_contain_text("720x540")  # the dropped image gave the frame its 4:3
 
 
 def test_an_image_video_uploads_its_image_as_a_file(page: Page, tmp_path: Path) -> None:

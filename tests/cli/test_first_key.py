@@ -4,6 +4,7 @@ a shell, and on later starts a pointer to `vidugate keys create` instead."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -81,6 +82,10 @@ def test_the_first_key_pastes_into_a_shell_and_a_restart_says_how_to_make_more(
         rest, err = stop(process)
     assert rest == ""  # the key is the only line on stdout
     assert line in err  # and the person reading the terminal sees the same line
+    # The terminal also names the playground, at an address that serves it.
+    playground = re.search(r"playground: (\S+)", err)
+    assert playground is not None, err
+    assert playground.group(1) == f"http://127.0.0.1:{port}/"
 
     again = start(data_dir, database_url, port)
     out, err = stop(again)

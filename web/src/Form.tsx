@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { JSX } from "preact";
 import { ApiError, type Client, type Mode, type Model, money } from "./api";
 import { framesMismatch, pick } from "./images";
-import { type Draft, fit, quoteBody, resolutionsFor, submit } from "./request";
+import { type Draft, fit, quoteRequest, resolutionsFor, submit } from "./request";
 
 const MODE_NAMES: Record<Mode, string> = {
   text2video: "Text",
@@ -88,14 +88,10 @@ export function CreateForm({ client, models, onCreated }: Props): JSX.Element {
 
   // The quote follows the form; an error in it is shown where a create's would be.
   useEffect(() => {
-    const body = quoteBody(draft, model);
-    if (!body) {
-      setQuote("priced when created");
-      return;
-    }
+    const { body, query } = quoteRequest(draft, model);
     let live = true;
     const timer = window.setTimeout(() => {
-      client.quote(body).then(
+      client.quote(body, query).then(
         (q) => live && setQuote(q.price ? money(q.price.amount, q.price.currency) : "free (no price table)"),
         (e: unknown) => live && setQuote(e instanceof ApiError ? `— (${e.message})` : "—"),
       );

@@ -107,6 +107,7 @@ interface OpenAiEnvelope {
 interface ViduEnvelope {
   reason?: string;
   message?: string;
+  metadata?: { trace_id?: string; param?: string }; // param: the gateway's addition
 }
 
 async function failure(response: Response): Promise<ApiError> {
@@ -122,7 +123,8 @@ async function failure(response: Response): Promise<ApiError> {
     return new ApiError(response.status, message, openai.param ?? null, openai.code ?? null);
   }
   const vidu = body as ViduEnvelope;
-  return new ApiError(response.status, vidu.message ?? `${response.status}`, null, vidu.reason ?? null);
+  const param = vidu.metadata?.param ?? null;
+  return new ApiError(response.status, vidu.message ?? `${response.status}`, param, vidu.reason ?? null);
 }
 
 export class Client {
@@ -152,8 +154,8 @@ export class Client {
     );
     return answer.task_id;
   }
-  quote(body: Record<string, unknown>): Promise<Quote> {
-    return this.call("POST", "v1/videos/quote", JSON.stringify(body), true);
+  quote(body: Record<string, unknown>, query = ""): Promise<Quote> {
+    return this.call("POST", `v1/videos/quote${query}`, JSON.stringify(body), true);
   }
   video(id: string): Promise<Video> {
     return this.call("GET", `v1/videos/${encodeURIComponent(id)}`);

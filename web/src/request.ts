@@ -76,14 +76,17 @@ function common(draft: Draft, model: Model): Record<string, string | number | bo
   return fields;
 }
 
-/** The quote's body: /v1/videos' fields. The quote reads no image, so a stand-in names one. */
-export function quoteBody(draft: Draft, model: Model): Record<string, unknown> | null {
-  if (draft.mode !== "text2video" && draft.mode !== "img2video") return null;
+/** The quote: /v1/videos' fields, and for the modes made on Vidu's routes, the mode and
+ * how many images (the quote reads no image, so stand-ins name them). */
+export function quoteRequest(draft: Draft, model: Model): { body: Record<string, unknown>; query: string } {
   const body: Record<string, unknown> = common(draft, model);
   // The price does not depend on the words: quote before any are written.
   if (draft.prompt.trim() === "") body.prompt = "quote";
   if (draft.mode === "img2video") body.images = "data:image/png;base64,iVBORw0KGgo=";
-  return body;
+  if (draft.mode === "text2video" || draft.mode === "img2video") return { body, query: "" };
+  const endpoint = model.endpoints[draft.mode];
+  const count = Math.max(draft.images.length, endpoint?.images.min ?? 0);
+  return { body, query: `?mode=${draft.mode}&image_count=${count}` };
 }
 
 /** Sends the draft; answers the new video's id. */

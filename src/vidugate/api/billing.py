@@ -5,6 +5,7 @@ nothing created). Mounted ahead of /v1/videos/{video_id}/..., so "quote" is no v
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -25,7 +26,10 @@ from vidugate.api.openai.body import read_new_video
 from vidugate.api.openai.models import prices_in_force
 from vidugate.api.openai.schemas import CreateVideoBody
 from vidugate.api.responses import openai_errors
+from vidugate.domain.models import MODELS, Mode
 from vidugate.domain.usage import UsageGroup
+from vidugate.errors import InvalidRequestError
+from vidugate.services.videos import NewVideo
 
 router = APIRouter(prefix="/v1", tags=["billing"])
 
@@ -102,6 +106,24 @@ async def retrieve_usage(
     return usage_response(report, period, prices.currency if prices else None, format)
 
 
+def with_mode(new: NewVideo, mode: Mode, image_count: int | None) -> NewVideo:
+    """The create as Vidu's route of `mode` would take it: the count of images is all the
+    price and the checks need (stand-ins; none is read)."""
+    if new.images:
+        raise InvalidRequestError(
+            f"With mode={mode}, give image_count, not images: the quote reads no image.",
+            param="images",
+        )
+    spec = MODELS.get(new.fields.model or "")
+    count = image_count
+    if count is None:
+        count = spec.image_range(mode)[0] if spec is not None and mode in spec.rules else 0
+    return replace(new, mode=mode, images=[QUOTE_IMAGE] * count)
+
+
+QUOTE_IMAGE = "https://quote.invalid/image.png"  # never fetched: the quote reads no image
+
+
 def _as_read(schema: dict[str, Any]) -> dict[str, Any]:
     """The create body's schema widened to what its fields take (api/openai/schemas.py:
     a flag is also 0/1 or "true"/"false", an integer also its digits as a string, as
@@ -154,13 +176,31 @@ _QUOTE_BODY: dict[str, Any] = {
     openapi_extra=_QUOTE_BODY,
 )
 async def quote_video(
-    request: Request, _key: ApiKeyDep, videos: VideoServiceDep, settings: SettingsDep
+    request: Request,
+    _key: ApiKeyDep,
+    videos: VideoServiceDep,
+    settings: SettingsDep,
+    mode: Annotated[
+        Literal["start-end2video", "reference2video"] | None,
+        Query(
+            description="Price the body as a create on Vidu's route of this mode (the "
+            "two-to-seven-image videos /v1/videos does not make), with `image_count` images."
+        ),
+    ] = None,
+    image_count: Annotated[
+        int | None,
+        Query(ge=0, le=64, description="With `mode`: how many images (default: its fewest)."),
+    ] = None,
 ) -> Response:
     """Every check of the create that needs no image; images are not fetched or decoded
     (an image the create would refuse is not found out here)."""
     async with read_new_video(
         request, max_image_bytes=settings.max_image_bytes, idempotency_key=None
     ) as new:
+        if mode is not None:
+            new = with_mode(new, Mode(mode), image_count)
+        elif image_count is not None:
+            raise InvalidRequestError("image_count goes with mode.", param="image_count")
         video, quote = await videos.quote(new)
     return JSONResponse(
         {

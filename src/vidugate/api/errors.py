@@ -108,11 +108,16 @@ def openai_response(failure: Failure) -> Response:
 
 
 def vidu_response(failure: Failure, trace_id: str) -> Response:
+    metadata = {"trace_id": trace_id}
+    if failure.param:
+        # The gateway's addition to Vidu's envelope: the field at fault, as the OpenAI
+        # surface's `param` names it (the playground puts the message next to it).
+        metadata["param"] = failure.param
     body = {
         "code": failure.status,
         "reason": failure.reason,
         "message": failure.message,
-        "metadata": {"trace_id": trace_id},
+        "metadata": metadata,
     }
     return JSONResponse(body, status_code=failure.status, headers=failure.headers)
 

@@ -92,13 +92,16 @@ def _announce(settings: Settings, token: str | None) -> None:
                 "then try:\n"
                 f"curl {base}/v1/videos \\\n"
                 '  -H "Authorization: Bearer $VIDUGATE_API_KEY" \\\n'
-                "  -F model=viduq3-pro -F 'prompt=A cat chasing butterflies' -F duration=5",
+                "  -F model=viduq3-pro -F 'prompt=A cat chasing butterflies' -F duration=5\n\n"
+                f"or open {base}/ in a browser (the playground) and paste the key.",
                 title="Your first API key",
                 border_style="green",
             )
         )
     else:
         err.print(f"Keys are shown only when made, so none is printed now; another: {KEYS_HINT}")
+    if settings.role is not Role.WORKER:
+        err.print(f"playground: {base}/   API docs: {base}/docs")
     err.print(
         f"vidugate on {base}  provider={settings.provider}  role={settings.role.value}  "
         f"processes={settings.processes}  database={_database_kind(settings)}  "

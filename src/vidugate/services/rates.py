@@ -15,6 +15,8 @@ shared). Time is the gateway's clock (passed in, so a ManualClock drives tests).
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from vidugate.logs import get_logger
 log = get_logger("vidugate.limits")
 PERIOD = 60.0
 SLACK = 1e-9  # float sums of T must not refuse the N-th of N calls
+_ALLOWED = PERIOD + SLACK
 _PRUNE_AT = 50_000  # in-process windows: drop idle ones past this many
 _MEMO_LIMIT = 10_000
 _DOWN_LOG_SECONDS = 60.0
@@ -72,7 +75,7 @@ class WindowStore(Protocol):
 
 
 def allows(window: Window, tat: float, now: float) -> bool:
-    return tat + window.interval - now <= PERIOD + SLACK
+    return tat + window.interval - now <= _ALLOWED
 
 
 class MemoryWindows:
@@ -82,19 +85,27 @@ class MemoryWindows:
         self._tats: dict[str, float] = {}
 
     async def take(self, windows: Sequence[Window], now: float, mono: float) -> list[float]:
-        return self.take_now(windows, now)
+        return self.take_now(windows, now)[0]
 
-    def take_now(self, windows: Sequence[Window], now: float) -> list[float]:
+    def take_now(self, windows: Sequence[Window], now: float) -> tuple[list[float], bool]:
+        """The tats before the call, and whether every window allowed it (then moved)."""
+        # One pass to read and judge, one to move: the status poll's path, kept lean.
         known = self._tats
-        tats = [max(known.get(w.key, now), now) for w in windows]
-        for w, tat in zip(windows, tats, strict=True):
-            if tat + w.interval - now > PERIOD + SLACK:
-                return tats
-        if len(known) > _PRUNE_AT:
-            self._tats = known = {k: v for k, v in known.items() if v > now}
-        for w, tat in zip(windows, tats, strict=True):
-            known[w.key] = tat + w.interval
-        return tats
+        tats = []
+        allowed = True
+        for w in windows:
+            tat = known.get(w.key, now)
+            if tat < now:
+                tat = now
+            tats.append(tat)
+            if tat + w.interval - now > _ALLOWED:
+                allowed = False
+        if allowed:
+            if len(known) > _PRUNE_AT:
+                self._tats = known = {k: v for k, v in known.items() if v > now}
+            for w, tat in zip(windows, tats, strict=True):
+                known[w.key] = tat + w.interval
+        return tats, allowed
 
     def set(self, key: str, tat: float) -> None:
         self._tats[key] = tat
@@ -169,15 +180,16 @@ class RateLimiter:
             return []
         now = self.clock.now()
         store = self.store
-        if isinstance(store, MemoryWindows):
-            tats: list[float] | None = store.take_now(windows, now)
+        if type(store) is MemoryWindows:
+            tats, allowed = store.take_now(windows, now)
         else:
-            tats = await self._take(windows, now)
-        if tats is None:
-            return []
-        refused = [(w, t) for w, t in zip(windows, tats, strict=True) if not allows(w, t, now)]
-        headers = _headers(windows, tats, now, moved=not refused)
-        if refused:
+            taken = await self._take(windows, now)
+            if taken is None:
+                return []
+            tats, allowed = taken, all(map(allows, windows, taken, itertools.repeat(now)))
+        headers = _headers(windows, tats, now, moved=allowed)
+        if not allowed:
+            refused = [(w, t) for w, t in zip(windows, tats, strict=True) if not allows(w, t, now)]
             wait, window = max(
                 ((t + w.interval - PERIOD - now, w) for w, t in refused), key=lambda p: p[0]
             )
@@ -237,21 +249,48 @@ _NAMES = {
 
 
 def _headers(windows: list[Window], tats: list[float], now: float, *, moved: bool) -> Headers:
-    """Per kind, the tightest window (fewest calls left): its limit, remaining and reset."""
-    best: dict[LimitKind, tuple[int, float, int]] = {}
-    for w, tat in zip(windows, tats, strict=True):
-        used = (tat + w.interval if moved else tat) - now
-        left = int((PERIOD - used) / w.interval + SLACK)
-        remaining = w.limit if left > w.limit else (left if left > 0 else 0)
-        held = best.get(w.kind)
-        if held is None or remaining < held[0] or (remaining == held[0] and used > held[1]):
-            best[w.kind] = (remaining, used, w.limit)
+    """Per kind, the tightest window (fewest calls left): its limit, remaining and reset.
+    `windows` come grouped by kind (RateLimiter.windows makes them so): one pass, no dict,
+    as this runs on every checked call."""
     headers: Headers = []
-    for kind, (remaining, used, limit) in best.items():
-        limit_name, remaining_name, reset_name = _NAMES[kind]
-        headers += (
-            (limit_name, b"%d" % limit),
-            (remaining_name, b"%d" % remaining),
-            (reset_name, format_reset(used if used > 0 else 0.0).encode()),
-        )
+    kind: LimitKind | None = None
+    remaining, used, limit = 0, 0.0, 0
+    for w, tat in zip(windows, tats, strict=True):
+        w_used = (tat + w.interval if moved else tat) - now
+        left = int((PERIOD - w_used) / w.interval + SLACK)
+        w_remaining = w.limit if left > w.limit else (left if left > 0 else 0)
+        if w.kind is not kind:
+            if kind is not None:
+                headers += _triple(kind, remaining, used, limit)
+            kind, remaining, used, limit = w.kind, w_remaining, w_used, w.limit
+        elif w_remaining < remaining or (w_remaining == remaining and w_used > used):
+            remaining, used, limit = w_remaining, w_used, w.limit
+    if kind is not None:
+        headers += _triple(kind, remaining, used, limit)
     return headers
+
+
+def _triple(kind: LimitKind, remaining: int, used: float, limit: int) -> Headers:
+    limit_name, remaining_name, reset_name = _NAMES[kind]
+    limit_bytes = _as_bytes(limit)
+    return [
+        (limit_name, limit_bytes),
+        (remaining_name, limit_bytes if remaining == limit else b"%d" % remaining),
+        (reset_name, _reset_bytes(used)),
+    ]
+
+
+@functools.lru_cache(maxsize=256)
+def _as_bytes(number: int) -> bytes:
+    return b"%d" % number
+
+
+def _reset_bytes(seconds: float) -> bytes:
+    # Under a millisecond (a window far from its limit, every call of a busy key) is the
+    # common answer: one bytes object, not a formatted string per call.
+    if seconds <= 0.001:
+        return _ONE_MS if seconds > 0 else _ZERO_MS
+    return format_reset(seconds).encode()
+
+
+_ZERO_MS, _ONE_MS = b"0ms", b"1ms"

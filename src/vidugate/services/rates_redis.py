@@ -79,16 +79,19 @@ class RedisWindows:
         self._flushing = False
 
     async def take(self, windows: Sequence[Window], now: float, mono: float) -> list[float]:
-        if self.batch <= 0 or any(w.exact or w.key not in self._known for w in windows):
+        if self.batch <= 0:
             return await self._exact(windows, now, mono)
+        known = self._known
+        for w in windows:
+            if w.exact or w.key not in known:
+                return await self._exact(windows, now, mono)
         if mono >= self._flush_at and not self._flushing:
             await self._flush(now, mono)
-        tats = self._local.take_now(windows, now)
-        if all(
-            tat + w.interval - now <= PERIOD + SLACK for w, tat in zip(windows, tats, strict=True)
-        ):
+        tats, allowed = self._local.take_now(windows, now)
+        if allowed:
+            owed = self._owed
             for w in windows:
-                self._owed[w.key] = self._owed.get(w.key, 0.0) + w.interval
+                owed[w.key] = owed.get(w.key, 0.0) + w.interval
         return tats
 
     async def _exact(self, windows: Sequence[Window], now: float, mono: float) -> list[float]:
