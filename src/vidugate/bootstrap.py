@@ -89,11 +89,7 @@ async def open_gateway(
     clock = clock or SystemClock()
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     files = LocalFileStore(settings.media_dir)
-    fetch_policy = FetchPolicy(
-        allow_private=settings.fetch_allow_private,
-        allow_networks=tuple(settings.fetch_allow_networks),
-        timeout=settings.fetch_timeout_seconds,
-    )
+    fetch_policy = policy_of(settings)
     async with contextlib.AsyncExitStack() as stack:
         database = await stack.enter_async_context(
             open_database(settings.resolved_database_url, settings.database_pool_size)
@@ -276,3 +272,12 @@ async def open_gateway(
 
 def _no_worker() -> None:
     """API-only processes leave new tasks for the workers, which find them by polling."""
+
+
+def policy_of(settings: Settings) -> FetchPolicy:
+    """Where the gateway may send a request (image fetches, webhooks), from the settings."""
+    return FetchPolicy(
+        allow_private=settings.fetch_allow_private,
+        allow_networks=tuple(settings.fetch_allow_networks),
+        timeout=settings.fetch_timeout_seconds,
+    )

@@ -32,9 +32,9 @@ EndpointArg = Annotated[
 
 
 def _with_webhooks(action: Callable[[WebhookService], Awaitable[T]]) -> T:
+    from vidugate.bootstrap import policy_of
     from vidugate.clock import SystemClock
     from vidugate.files.private import use_private_umask
-    from vidugate.net.fetch import FetchPolicy
     from vidugate.net.webhook_sender import WebhookSender
     from vidugate.services.webhook_signing import WebhookSigner
     from vidugate.services.webhooks import WebhookService
@@ -46,11 +46,9 @@ def _with_webhooks(action: Callable[[WebhookService], Awaitable[T]]) -> T:
     use_private_umask()
 
     async def run(database: Database) -> T:
-        policy = FetchPolicy(
-            allow_private=settings.fetch_allow_private,
-            allow_networks=tuple(settings.fetch_allow_networks),
+        sender = WebhookSender(
+            policy_of(settings), timeout=settings.webhook_timeout_seconds, answer_bytes=0
         )
-        sender = WebhookSender(policy, timeout=settings.webhook_timeout_seconds, answer_bytes=0)
         service = WebhookService(
             EndpointRepository(database),
             webhook_outbox(database, settings),

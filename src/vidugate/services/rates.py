@@ -16,7 +16,6 @@ shared). Time is the gateway's clock (passed in, so a ManualClock drives tests).
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -65,10 +64,12 @@ class StoreDownError(Exception):
 
 
 class WindowStore(Protocol):
-    async def take(self, windows: Sequence[Window], now: float, mono: float) -> list[float]:
-        """Each window's tat before this call (clamped to now); moved by one interval each
-        if every one allowed the call, else left as they were. StoreDownError if the
-        store is away."""
+    async def take(
+        self, windows: Sequence[Window], now: float, mono: float
+    ) -> tuple[list[float], bool]:
+        """Each window's tat before this call (clamped to now), and whether every one
+        allowed it: then each moved by one interval, else all left as they were.
+        StoreDownError if the store is away."""
         ...
 
     async def close(self) -> None: ...
@@ -84,8 +85,10 @@ class MemoryWindows:
     def __init__(self) -> None:
         self._tats: dict[str, float] = {}
 
-    async def take(self, windows: Sequence[Window], now: float, mono: float) -> list[float]:
-        return self.take_now(windows, now)[0]
+    async def take(
+        self, windows: Sequence[Window], now: float, mono: float
+    ) -> tuple[list[float], bool]:
+        return self.take_now(windows, now)
 
     def take_now(self, windows: Sequence[Window], now: float) -> tuple[list[float], bool]:
         """The tats before the call, and whether every window allowed it (then moved)."""
@@ -186,7 +189,7 @@ class RateLimiter:
             taken = await self._take(windows, now)
             if taken is None:
                 return []
-            tats, allowed = taken, all(map(allows, windows, taken, itertools.repeat(now)))
+            tats, allowed = taken
         headers = _headers(windows, tats, now, moved=allowed)
         if not allowed:
             refused = [(w, t) for w, t in zip(windows, tats, strict=True) if not allows(w, t, now)]
@@ -203,7 +206,7 @@ class RateLimiter:
             )
         return headers
 
-    async def _take(self, windows: list[Window], now: float) -> list[float] | None:
+    async def _take(self, windows: list[Window], now: float) -> tuple[list[float], bool] | None:
         """The tats, or None when the store is away and the setting says to let calls pass."""
         mono = self.clock.monotonic()
         if mono >= self._down_until:

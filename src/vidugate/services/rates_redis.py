@@ -78,7 +78,9 @@ class RedisWindows:
         self._flush_at = 0.0
         self._flushing = False
 
-    async def take(self, windows: Sequence[Window], now: float, mono: float) -> list[float]:
+    async def take(
+        self, windows: Sequence[Window], now: float, mono: float
+    ) -> tuple[list[float], bool]:
         if self.batch <= 0:
             return await self._exact(windows, now, mono)
         known = self._known
@@ -92,17 +94,19 @@ class RedisWindows:
             owed = self._owed
             for w in windows:
                 owed[w.key] = owed.get(w.key, 0.0) + w.interval
-        return tats
+        return tats, allowed
 
-    async def _exact(self, windows: Sequence[Window], now: float, mono: float) -> list[float]:
+    async def _exact(
+        self, windows: Sequence[Window], now: float, mono: float
+    ) -> tuple[list[float], bool]:
         keys = [self.prefix + w.key for w in windows]
         args = [f"{now:.6f}", *(f"{w.interval:.9f}" for w in windows)]
         out = await self._call(self._take, keys, args)
         tats = [float(v) for v in out]
+        moved = all(
+            t + w.interval - now <= PERIOD + SLACK for w, t in zip(windows, tats, strict=True)
+        )
         if self.batch > 0:
-            moved = all(
-                t + w.interval - now <= PERIOD + SLACK for w, t in zip(windows, tats, strict=True)
-            )
             for w, tat in zip(windows, tats, strict=True):
                 if not w.exact:
                     # Redis's window, plus what this process let through and still owes.
@@ -111,7 +115,7 @@ class RedisWindows:
                     self._known.add(w.key)
             if not self._owed and mono >= self._flush_at:
                 self._flush_at = mono + self.batch  # a copy just read lives one interval
-        return tats
+        return tats, moved
 
     async def _flush(self, now: float, mono: float) -> None:
         self._flush_at = mono + self.batch

@@ -107,7 +107,7 @@ class WebhookService:
         if is_endpoint_id(endpoint_id):
             found = await self.endpoints.get(endpoint_id, tenant_id)
         if found is None:
-            raise NotFoundError(f"No webhook endpoint {endpoint_id!r}.", param="endpoint_id")
+            raise _no_endpoint(endpoint_id)
         return found
 
     async def of_tenant(self, tenant_id: str | None) -> list[Endpoint]:
@@ -129,7 +129,7 @@ class WebhookService:
             values["disabled"] = change.disabled
         updated = await self.endpoints.update(endpoint_id, values)
         if updated is None:
-            raise NotFoundError(f"No webhook endpoint {endpoint_id!r}.", param="endpoint_id")
+            raise _no_endpoint(endpoint_id)
         return updated
 
     async def delete(self, endpoint_id: str, tenant_id: str | None = None) -> None:
@@ -141,7 +141,7 @@ class WebhookService:
         await self.get(endpoint_id, tenant_id)
         secret = await self.endpoints.secret(endpoint_id)
         if secret is None:
-            raise NotFoundError(f"No webhook endpoint {endpoint_id!r}.", param="endpoint_id")
+            raise _no_endpoint(endpoint_id)
         return secret
 
     async def rotate_secret(self, endpoint_id: str, tenant_id: str | None = None) -> str:
@@ -202,3 +202,7 @@ def _check_description(description: str) -> None:
             f"{MAX_DESCRIPTION_CHARS} are allowed.",
             param="description",
         )
+
+
+def _no_endpoint(endpoint_id: str) -> NotFoundError:
+    return NotFoundError(f"No webhook endpoint {endpoint_id!r}.", param="endpoint_id")
