@@ -25,7 +25,7 @@ from vidugate.domain.prices import load_prices
 from vidugate.domain.webhooks import MAX_LOGGED_ANSWER_BYTES, RetryPolicy
 from vidugate.files.base import FileStore
 from vidugate.files.local import LocalFileStore
-from vidugate.net.fetch import FetchPolicy, UrlFetcher
+from vidugate.net.fetch import UrlFetcher
 from vidugate.net.webhook_sender import WebhookSender
 from vidugate.providers.registry import build_providers
 from vidugate.services.admission import Admission, gated
@@ -89,7 +89,7 @@ async def open_gateway(
     clock = clock or SystemClock()
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     files = LocalFileStore(settings.media_dir)
-    fetch_policy = policy_of(settings)
+    fetch_policy = settings.fetch_policy
     async with contextlib.AsyncExitStack() as stack:
         database = await stack.enter_async_context(
             open_database(settings.resolved_database_url, settings.database_pool_size)
@@ -272,12 +272,3 @@ async def open_gateway(
 
 def _no_worker() -> None:
     """API-only processes leave new tasks for the workers, which find them by polling."""
-
-
-def policy_of(settings: Settings) -> FetchPolicy:
-    """Where the gateway may send a request (image fetches, webhooks), from the settings."""
-    return FetchPolicy(
-        allow_private=settings.fetch_allow_private,
-        allow_networks=tuple(settings.fetch_allow_networks),
-        timeout=settings.fetch_timeout_seconds,
-    )

@@ -24,7 +24,7 @@ from vidugate.api.deps import ApiKeyDep, BillingDep, SettingsDep, VideoServiceDe
 from vidugate.api.money import amount
 from vidugate.api.openai.body import read_new_video
 from vidugate.api.openai.models import prices_in_force
-from vidugate.api.openai.schemas import CreateVideoBody
+from vidugate.api.openai.schemas import CREATE_CONTENT
 from vidugate.api.responses import openai_errors
 from vidugate.domain.models import MODELS, Mode
 from vidugate.domain.usage import UsageGroup
@@ -124,47 +124,7 @@ def with_mode(new: NewVideo, mode: Mode, image_count: int | None) -> NewVideo:
 QUOTE_IMAGE = "https://quote.invalid/image.png"  # never fetched: the quote reads no image
 
 
-def _as_read(schema: dict[str, Any]) -> dict[str, Any]:
-    """The create body's schema widened to what its fields take (api/openai/schemas.py:
-    a flag is also 0/1 or "true"/"false", an integer also its digits as a string, as
-    multipart sends them), so a client or a fuzzer can hold this route to it."""
-    properties = {}
-    for name, field in schema["properties"].items():
-        alternatives = field["anyOf"] if "anyOf" in field else [{"type": field.get("type")}]
-        kinds = [kind.get("type") for kind in alternatives]
-        extra: list[dict[str, Any]] = []
-        if "boolean" in kinds:
-            extra = [{"type": "integer", "enum": [0, 1]}, {"type": "string", "pattern": _FLAG}]
-        elif "integer" in kinds:
-            extra = [{"type": "string", "pattern": r"^\s*-?\d{1,20}\s*$"}]
-        if extra:
-            others = {key: value for key, value in field.items() if key not in ("anyOf", "type")}
-            field = {**others, "anyOf": [*alternatives, *extra]}
-        properties[name] = field
-    return {**schema, "properties": properties}
-
-
-_FLAG = r"^\s*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01])\s*$"
-_create_schema = _as_read(CreateVideoBody.model_json_schema())
-_QUOTE_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": _create_schema},
-            "multipart/form-data": {
-                "schema": {
-                    **_create_schema,
-                    "properties": {
-                        **_create_schema["properties"],
-                        "images": {"type": "string", "format": "binary"},
-                        "input_reference": {"type": "string", "format": "binary"},
-                        "input_reference[image_url]": {"type": "string"},
-                    },
-                }
-            },
-        },
-    }
-}
+_QUOTE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": CREATE_CONTENT}}
 
 
 @router.post(

@@ -32,7 +32,6 @@ EndpointArg = Annotated[
 
 
 def _with_webhooks(action: Callable[[WebhookService], Awaitable[T]]) -> T:
-    from vidugate.bootstrap import policy_of
     from vidugate.clock import SystemClock
     from vidugate.files.private import use_private_umask
     from vidugate.net.webhook_sender import WebhookSender
@@ -47,7 +46,7 @@ def _with_webhooks(action: Callable[[WebhookService], Awaitable[T]]) -> T:
 
     async def run(database: Database) -> T:
         sender = WebhookSender(
-            policy_of(settings), timeout=settings.webhook_timeout_seconds, answer_bytes=0
+            settings.fetch_policy, timeout=settings.webhook_timeout_seconds, answer_bytes=0
         )
         service = WebhookService(
             EndpointRepository(database),

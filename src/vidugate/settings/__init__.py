@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Re-exported: StatusDialect (also a key's) and Role are settings' types, read from here too.
 from vidugate.domain.keys import StatusDialect as StatusDialect
 from vidugate.domain.scheduling import Scheduling as Scheduling
+from vidugate.net.fetch import FetchPolicy
 from vidugate.roles import Role as Role
 from vidugate.settings.money import MoneyFields, RedisDown
 from vidugate.settings.observability import LogFormat, ObservabilityFields
@@ -194,6 +195,15 @@ class Settings(
     @property
     def work_dir(self) -> Path:
         return self.data_dir / "work"
+
+    @property
+    def fetch_policy(self) -> FetchPolicy:
+        """Where the gateway may send a request (image fetches, webhooks)."""
+        return FetchPolicy(
+            allow_private=self.fetch_allow_private,
+            allow_networks=tuple(self.fetch_allow_networks),
+            timeout=self.fetch_timeout_seconds,
+        )
 
     def signing_key(self) -> bytes:
         """The URL-signing key; generated and kept in DATA_DIR so links survive restarts."""

@@ -288,3 +288,43 @@ class ErrorResponse(BaseModel):
     """OpenAI's error envelope: every error on /v1 (and outside /vidu/) has this body."""
 
     error: ErrorDetail
+
+
+def _as_read(schema: dict[str, Any]) -> dict[str, Any]:
+    """The create body's schema widened to what its fields take: a flag is also 0/1 or
+    "true"/"false", an integer also its digits as a string, as multipart sends them, so a
+    client or a fuzzer can hold the create and the quote to it."""
+    properties = {}
+    for name, field in schema["properties"].items():
+        alternatives = field["anyOf"] if "anyOf" in field else [{"type": field.get("type")}]
+        kinds = [kind.get("type") for kind in alternatives]
+        extra: list[dict[str, Any]] = []
+        if "boolean" in kinds:
+            extra = [{"type": "integer", "enum": [0, 1]}, {"type": "string", "pattern": _FLAG}]
+        elif "integer" in kinds:
+            extra = [{"type": "string", "pattern": r"^\s*-?\d{1,20}\s*$"}]
+        if extra:
+            others = {key: value for key, value in field.items() if key not in ("anyOf", "type")}
+            field = {**others, "anyOf": [*alternatives, *extra]}
+        properties[name] = field
+    return {**schema, "properties": properties}
+
+
+_FLAG = r"^\s*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01])\s*$"
+_CREATE_SCHEMA = _as_read(CreateVideoBody.model_json_schema())
+# The OpenAPI `content` of a create's body (POST /v1/videos and its quote): JSON, or
+# multipart with the image as a file part.
+CREATE_CONTENT: dict[str, Any] = {
+    "application/json": {"schema": _CREATE_SCHEMA},
+    "multipart/form-data": {
+        "schema": {
+            **_CREATE_SCHEMA,
+            "properties": {
+                **_CREATE_SCHEMA["properties"],
+                "images": {"type": "string", "format": "binary", "description": "Image file part."},
+                "input_reference": {"type": "string", "format": "binary"},
+                "input_reference[image_url]": {"type": "string"},
+            },
+        }
+    },
+}

@@ -27,7 +27,7 @@ from vidugate.api.openai.render import (
     video_object,
     video_response,
 )
-from vidugate.api.openai.schemas import CreateVideoBody, VideoDeleted, VideoList, VideoObject
+from vidugate.api.openai.schemas import CREATE_CONTENT, VideoDeleted, VideoList, VideoObject
 from vidugate.api.ranges import stream_file
 from vidugate.api.responses import openai_errors
 from vidugate.errors import InvalidRequestError
@@ -36,16 +36,6 @@ from vidugate.services.content import Variant, parse_variant
 router = APIRouter(prefix="/v1", tags=["videos"])
 
 _ID = re.compile(r"^video_[0-9A-Z]{26}$")
-_create_schema = CreateVideoBody.model_json_schema()
-_multipart_schema = {
-    **_create_schema,
-    "properties": {
-        **_create_schema["properties"],
-        "images": {"type": "string", "format": "binary", "description": "Image file part."},
-        "input_reference": {"type": "string", "format": "binary"},
-        "input_reference[image_url]": {"type": "string"},
-    },
-}
 
 
 @router.post(
@@ -64,13 +54,7 @@ _multipart_schema = {
             },
             DIALECT_PARAMETER,
         ],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": _create_schema},
-                "multipart/form-data": {"schema": _multipart_schema},
-            },
-        },
+        "requestBody": {"required": True, "content": CREATE_CONTENT},
     },
 )
 async def create_video(request: Request) -> Response:
