@@ -21,18 +21,27 @@ function niceTop(value: number): number {
   return ([1, 2, 5, 10].find((step) => step * power >= value) ?? 10) * power;
 }
 
-export function BarChart(props: { title: string; labels: string[]; series: Series[]; testid: string }): JSX.Element {
+interface Props {
+  title: string; // for screen readers: the card above names the chart
+  caption: string;
+  labels: string[];
+  series: Series[];
+  testid: string;
+}
+
+export function BarChart(props: Props): JSX.Element {
   const { labels, series } = props;
   const top = niceTop(Math.max(0, ...series.flatMap((s) => s.values)));
   const plotW = W - LEFT - 8;
   const plotH = H - TOP - BOTTOM;
   const group = plotW / Math.max(1, labels.length);
-  const bar = (group * 0.8) / Math.max(1, series.length);
+  const bar = Math.min(44, (group * 0.8) / Math.max(1, series.length));
+  const inset = (group - bar * series.length) / 2; // the group's bars centred on its label
   const y = (v: number): number => TOP + plotH - (Math.max(0, v) / top) * plotH;
   const every = Math.max(1, Math.ceil(labels.length / 8)); // at most 8 labels under the axis
   return (
     <figure class="chart" data-testid={props.testid}>
-      <figcaption>{props.title}</figcaption>
+      <figcaption>{props.caption}</figcaption>
       {labels.length === 0 ? (
         <p class="hint">Nothing in this period.</p>
       ) : (
@@ -48,7 +57,7 @@ export function BarChart(props: { title: string; labels: string[]; series: Serie
               {series.map((s, j) => {
                 const v = s.values[i] ?? 0;
                 return (
-                  <rect key={s.name} class={`bar s${j}`} x={LEFT + i * group + group * 0.1 + j * bar}
+                  <rect key={s.name} class={`bar s${j}`} x={LEFT + i * group + inset + j * bar}
                     y={y(v)} width={Math.max(1, bar - 1)} height={TOP + plotH - y(v)}>
                     <title>{`${label}, ${s.name}: ${v}`}</title>
                   </rect>

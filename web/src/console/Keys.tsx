@@ -22,7 +22,7 @@ export function KeyTable(props: { keys: Key[] }): JSX.Element {
             <td><a href={`#/tenants/${encodeURIComponent(k.tenant_id)}`}>{k.tenant_id}</a></td>
             <td><Badge word={k.revoked_at ? "revoked" : k.role === "admin" ? "admin" : "active"} /></td>
             <td class="num">{k.spent}</td><td class="num">{k.spend_cap ?? "—"}</td>
-            <td>{when(k.created_at)}</td>
+            <td class="when">{when(k.created_at)}</td>
           </tr>
         ))}
       </tbody>

@@ -29,7 +29,7 @@ export function TaskTable(props: { tasks: Task[] }): JSX.Element {
             <td>{t.tenant_id}</td><td><code>{t.key_id}</code></td><td>{t.model}</td>
             <td><Badge word={t.status} />{t.error_code ? ` ${t.error_code}` : ""}</td>
             <td class="num">{t.price ? money(t.price.charged ?? t.price.amount, t.price.currency) : "—"}</td>
-            <td>{when(t.created_at)}</td><td>{when(t.completed_at)}</td>
+            <td class="when">{when(t.created_at)}</td><td class="when">{when(t.completed_at)}</td>
           </tr>
         ))}
       </tbody>

@@ -48,7 +48,7 @@ export function Tenants(props: { admin: Admin }): JSX.Element {
                   <td><code>{t.id}</code></td>
                   <td class="num">{t.balance}</td><td class="num">{t.overdraft}</td>
                   <td class="num">{t.weight}</td><td class="num">{t.active_videos}</td>
-                  <td>{when(t.created_at)}</td>
+                  <td class="when">{when(t.created_at)}</td>
                 </tr>
               ))}
             </tbody>
@@ -83,7 +83,7 @@ export function Ledger(props: { rows: LedgerEntry[] }): JSX.Element {
       <tbody>
         {props.rows.map((r) => (
           <tr key={r.id} data-kind={r.kind}>
-            <td>{r.id}</td><td>{when(r.created_at)}</td><td>{r.kind}</td>
+            <td>{r.id}</td><td class="when">{when(r.created_at)}</td><td>{r.kind}</td>
             <td class="num">{r.amount}</td><td class="num">{r.balance_after}</td><td>{r.reason}</td>
             <td>{r.task_id && <a href={`#/tasks/${encodeURIComponent(r.task_id)}`}><code>{r.task_id}</code></a>}</td>
           </tr>

@@ -54,7 +54,7 @@ export function Upstream(props: { admin: Admin }): JSX.Element {
                   <td><code>{a.id}</code>{a.base_url && <div class="meta">{a.base_url}</div>}</td>
                   <td>{a.provider}</td>
                   <td><Badge word={a.health} />{a.reason && <div class="meta">{a.reason}</div>}</td>
-                  <td>{when(a.until)}</td>
+                  <td class="when">{when(a.until)}</td>
                   <td class="num">{a.credits ?? "—"}{a.credits_read_at && <div class="meta">{when(a.credits_read_at)}</div>}</td>
                   <td><SlotBar account={a} /></td>
                   <td class="actions">

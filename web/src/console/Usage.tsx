@@ -53,7 +53,7 @@ function ReportChart(props: { admin: Admin; kind: Kind; group: Group; period: Qu
       <Show loaded={report}>
         {(r) => (
           <>
-            <BarChart title={`${title}${r.currency ? ` (${r.currency})` : ""}`} testid={`${kind}-${group}`}
+            <BarChart title={title} caption={r.currency ? `Amounts in ${r.currency}` : "Amounts"} testid={`${kind}-${group}`}
               labels={r.data.map((line) => line.group ?? "—")} series={seriesOf(kind, r)} />
             <p class="meta" data-testid={`${kind}-${group}-totals`}>
               {r.totals.videos} video(s), charged {r.totals.charged_amount}

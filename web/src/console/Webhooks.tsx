@@ -117,7 +117,7 @@ export function EndpointPage(props: { admin: Admin; id: string }): JSX.Element {
               <tbody>
                 {data.map((a) => (
                   <tr key={`${a.message_id}/${a.attempt}/${a.at}`} data-message={a.message_id} data-attempt={a.attempt}>
-                    <td>{when(a.at)}</td><td><code>{a.message_id}</code></td><td>{a.event}</td>
+                    <td class="when">{when(a.at)}</td><td><code>{a.message_id}</code></td><td>{a.event}</td>
                     <td><a href={`#/tasks/${encodeURIComponent(a.task_id)}`}><code>{a.task_id}</code></a></td>
                     <td class="num">{a.attempt}</td>
                     <td>{a.status !== null ? <Badge word={String(a.status)} /> : "no answer"}{a.error && <div class="meta">{a.error}</div>}</td>

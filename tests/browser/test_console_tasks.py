@@ -1,0 +1,132 @@
+"""The console's pages about work done, in a real browser over real HTTP, on videos made
+through the API with prices in force: tasks filtered by tenant, a task's timeline, the
+upstream accounts (and a reset), the usage and margin charts (and their CSV), and a webhook
+endpoint made for a tenant whose delivery is sent again from its log."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from consolelib import Operator, form, open_page, receiving_in_thread
+from pagelib import Shot
+from waiting import wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_tasks_filtered_by_tenant_show_only_theirs(
+    console: Page, console_gw: Operator, screenshot: Shot
+) -> None:
+    ours, our_token = console_gw.tenant_with_key("Ours")
+    _theirs, their_token = console_gw.tenant_with_key("Theirs")
+    mine = console_gw.video(our_token, "ours")
+    other = console_gw.video(their_token, "theirs")
+    open_page(console, "Tasks")
+    rows = console.get_by_test_id("tasks").locator("tbody tr")
+    expect(rows.filter(has_text=other["id"])).to_have_count(1)
+    filters = form(console, "filters")
+    filters.get_by_label("Tenant").select_option(ours)
+    filters.get_by_role("button", name="Filter").click()
+    expect(rows.filter(has_text=other["id"])).to_have_count(0)
+    expect(rows.filter(has_text=mine["id"])).to_have_count(1)
+    assert {r.get_attribute("data-tenant") for r in rows.all()} == {ours}
+    assert f"tenant_id={ours}" in console.url
+    listed = console_gw.ok("GET", "tasks", params={"tenant_id": ours})["data"]
+    assert [t["id"] for t in listed] == [mine["id"]]
+    screenshot(console, "console-tasks")
+
+
+def test_a_tasks_timeline_runs_from_created_to_completed(
+    console: Page, console_gw: Operator, screenshot: Shot
+) -> None:
+    _tenant, token = console_gw.tenant_with_key("Timeline")
+    video = console_gw.video(token, "a timeline")
+    assert video["status"] == "completed"
+    console.goto(f"{console_gw.gw.base_url}/console#/tasks/{video['id']}")
+    events = console.get_by_test_id("timeline").locator("li.event")
+    expect(events.first).to_have_attribute("data-type", "task.created")
+    expect(events.last).to_contain_text("completed")
+    types = [e.get_attribute("data-type") for e in events.all()]
+    assert "ledger.reserve" in types and "ledger.settle" in types, types
+    assert types.index("ledger.reserve") < types.index("ledger.settle"), types
+    statuses = [e.get_attribute("data-type") for e in events.all() if e.get_attribute("data-source") == "task"]
+    assert statuses[0] == "task.created", statuses
+    api = console_gw.ok("GET", f"videos/{video['id']}/timeline")
+    assert [e["type"] for e in api["events"]] == types
+    screenshot(console, "console-timeline")
+
+
+def test_the_upstream_page_shows_the_sandbox_and_resets_it(
+    console: Page, console_gw: Operator, screenshot: Shot
+) -> None:
+    open_page(console, "Upstream")
+    line = console.get_by_test_id("upstream").locator("tr[data-account='sandbox']")
+    expect(line).to_have_attribute("data-health", "active")
+    expect(line.locator("svg")).to_be_visible()  # the slots bar
+    screenshot(console, "console-upstream")
+    line.get_by_role("button", name="reset").click()
+    expect(console.get_by_role("status")).to_contain_text("sandbox reset: active")
+    (account,) = [a for a in console_gw.ok("GET", "upstream/accounts")["data"] if a["id"] == "sandbox"]
+    assert account["health"] == "active"
+
+
+def test_the_usage_page_draws_the_days_and_models(
+    console: Page, console_gw: Operator, screenshot: Shot
+) -> None:
+    _tenant, token = console_gw.tenant_with_key("Charts")
+    console_gw.video(token, "for the charts")
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    open_page(console, "Usage")
+    by_day = console.get_by_test_id("usage-day")
+    expect(by_day.locator(f"g[data-group='{today}'] rect.bar").first).to_be_visible()
+    by_model = console.get_by_test_id("margin-model")
+    expect(by_model.locator("g[data-group='viduq2-turbo'] rect.bar")).to_have_count(3)
+    height = by_day.locator(f"g[data-group='{today}'] rect.bar.s0").get_attribute("height")
+    assert float(height or 0) > 0
+    report = console_gw.ok("GET", "usage", params={"group_by": "day"})
+    assert [line["group"] for line in report["data"]] == [
+        g.get_attribute("data-group") for g in by_day.locator("g.group").all()
+    ]
+    screenshot(console, "console-usage")
+    card = console.locator("section.card", has=console.get_by_test_id("usage-model"))
+    with console.expect_download() as download:
+        card.get_by_role("button", name="CSV").click()
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    assert "viduq2-turbo" in [row["model"] for row in rows], rows
+
+
+def test_a_webhook_delivery_is_sent_again_from_its_log(
+    console: Page, console_gw: Operator, screenshot: Shot
+) -> None:
+    tenant, token = console_gw.tenant_with_key("Hooked")
+    with receiving_in_thread() as receiver:
+        open_page(console, "Webhooks")
+        create = form(console, "create-endpoint")
+        create.get_by_label("Tenant").select_option(tenant)
+        create.get_by_label("URL").fill(f"{receiver.base_url}/hooks")
+        create.get_by_label("Events (empty: all)").fill("video.completed")
+        create.get_by_role("button", name="Create endpoint").click()
+        expect(console.get_by_test_id("secret")).to_contain_text("whsec_")
+        expect(console.get_by_test_id("endpoints").locator("tbody tr")).to_have_count(1)
+        screenshot(console, "console-webhooks")
+        (endpoint,) = console_gw.ok("GET", "webhooks/endpoints", params={"tenant_id": tenant})["data"]
+        assert endpoint["events"] == ["video.completed"]
+        video = console_gw.video(token, "announced")
+        console.get_by_role("link", name=endpoint["id"]).click()
+        tries = console.get_by_test_id("deliveries").locator("tbody tr")
+        expect(tries).to_have_count(1)
+        expect(tries.first).to_contain_text(video["id"])
+        tries.first.get_by_role("button", name="redeliver").click()
+        expect(tries).to_have_count(2)
+        expect(tries.first).to_have_attribute("data-attempt", "2")
+        screenshot(console, "console-deliveries")
+        wait_until(lambda: len(receiver.accepted()) == 2, what="the second try")
+        ids = {d.headers["webhook-id"] for d in receiver.accepted()}
+        assert len(ids) == 1, ids  # the same message, sent again
+        log = console_gw.ok("GET", f"webhooks/endpoints/{endpoint['id']}/deliveries")["data"]
+        assert [a["attempt"] for a in log] == [2, 1]
