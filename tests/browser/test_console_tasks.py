@@ -52,9 +52,13 @@ def test_a_tasks_timeline_runs_from_created_to_completed(
     expect(events.first).to_have_attribute("data-type", "task.created")
     expect(events.last).to_contain_text("completed")
     types = [e.get_attribute("data-type") for e in events.all()]
-    assert "ledger.reserve" in types and "ledger.settle" in types, types
-    assert types.index("ledger.reserve") < types.index("ledger.settle"), types
-    statuses = [e.get_attribute("data-type") for e in events.all() if e.get_attribute("data-source") == "task"]
+    ledger = [t for t in types if t and t.startswith("ledger.")]
+    assert ledger == ["ledger.reserve", "ledger.settle"], types
+    statuses = [
+        e.get_attribute("data-type")
+        for e in events.all()
+        if e.get_attribute("data-source") == "task"
+    ]
     assert statuses[0] == "task.created", statuses
     api = console_gw.ok("GET", f"videos/{video['id']}/timeline")
     assert [e["type"] for e in api["events"]] == types
@@ -71,7 +75,9 @@ def test_the_upstream_page_shows_the_sandbox_and_resets_it(
     screenshot(console, "console-upstream")
     line.get_by_role("button", name="reset").click()
     expect(console.get_by_role("status")).to_contain_text("sandbox reset: active")
-    (account,) = [a for a in console_gw.ok("GET", "upstream/accounts")["data"] if a["id"] == "sandbox"]
+    (account,) = [
+        a for a in console_gw.ok("GET", "upstream/accounts")["data"] if a["id"] == "sandbox"
+    ]
     assert account["health"] == "active"
 
 
@@ -114,7 +120,9 @@ def test_a_webhook_delivery_is_sent_again_from_its_log(
         expect(console.get_by_test_id("secret")).to_contain_text("whsec_")
         expect(console.get_by_test_id("endpoints").locator("tbody tr")).to_have_count(1)
         screenshot(console, "console-webhooks")
-        (endpoint,) = console_gw.ok("GET", "webhooks/endpoints", params={"tenant_id": tenant})["data"]
+        (endpoint,) = console_gw.ok("GET", "webhooks/endpoints", params={"tenant_id": tenant})[
+            "data"
+        ]
         assert endpoint["events"] == ["video.completed"]
         video = console_gw.video(token, "announced")
         console.get_by_role("link", name=endpoint["id"]).click()

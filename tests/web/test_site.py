@@ -1,6 +1,7 @@
 """The playground's and the console's pages as the gateway serves them: at / and /console,
 with a CSP that allows this origin alone and no inline code, every asset they name shipped
-in the package; and the committed build (src/vidugate/web/site) is the build of the committed source (web/)."""
+in the package; and the committed build (src/vidugate/web/site) is the build of the
+committed source (web/)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """The playground at / and the operator's console at /console: the front end built from web/
 (TypeScript, Preact, Vite) and committed under vidugate/web/site, so serving needs no node.
-The console holds an admin key the same way and calls the admin API (/admin/v1). The page holds the caller's key in
-localStorage and sends it only as the Authorization header of its own requests; its CSP
-allows scripts, styles and connections to this origin alone, with no inline script, so a
-page of the gateway's cannot be made to send the key anywhere else."""
+Each page holds its key (the console an admin key, for /admin/v1) in localStorage and sends
+it only as the Authorization header of its own requests; their CSP allows scripts, styles
+and connections to this origin alone, with no inline script, so a page of the gateway's
+cannot be made to send the key anywhere else."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ export function Webhooks(props: { admin: Admin }): JSX.Element {
         {tenants.length > 0 && (
           <ActionForm name="create-endpoint" submit="Create endpoint" onSubmit={create} fields={[
             { name: "tenant_id", label: "Tenant", options: tenants },
-            { name: "url", label: "URL", placeholder: "https://example.com/hooks" },
+            { name: "url", label: "URL", placeholder: "your receiver's http(s) URL" },
             { name: "events", label: "Events (empty: all)", placeholder: "video.completed video.failed" },
             { name: "description", label: "Description" },
           ]}>
