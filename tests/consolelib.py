@@ -2,7 +2,8 @@
 they do through the API.
 
 Fixtures: `console_gw` (one gateway per test module, served in the test process, with prices
-in force, webhooks allowed to loopback and an upstream credit value for the margin), and
+in force, webhooks allowed to loopback and an upstream credit value for the margin; its
+settings from `console_settings`, which a module may override), and
 `console` (a fresh browser profile on /console, signed in with the gateway's admin key).
 `Operator` sets things up and checks them over the admin API, as another admin would;
 `receiving_in_thread` runs tests/webhooks/receiverlib's receiver on its own event loop
@@ -22,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from receiverlib import Receiver, receiving
 
+from adminlib import CLIP, PRICES
 from gatewaylib import wait_final
 from inprocess import InProcessGateway
 from pagelib import fresh_page
@@ -34,14 +36,6 @@ SETTINGS = {
     "VIDUGATE_UPSTREAM_CREDIT_VALUE": "0.01",
     "VIDUGATE_KEY_CACHE_SECONDS": "1",
 }
-PRICES: dict[str, Any] = {
-    "currency": "EUR",
-    "decimals": 2,
-    "models": {
-        "viduq2-turbo": {"per_second": {"540p": "0.10", "720p": "0.20", "1080p": "0.40"}},
-    },
-}
-CLIP = {"model": "viduq2-turbo", "prompt": "a slow sunrise", "duration": 1, "resolution": "540p"}
 
 
 @dataclass
@@ -73,8 +67,17 @@ class Operator:
 
 
 @pytest.fixture(scope="module")
-def console_gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
-    gw = InProcessGateway(tmp_path_factory.mktemp("console"), settings=SETTINGS).start()
+def console_settings() -> dict[str, str]:
+    """The console gateway's settings (a test module may override this fixture)."""
+    return SETTINGS
+
+
+@pytest.fixture(scope="module")
+def console_gw(
+    tmp_path_factory: pytest.TempPathFactory, console_settings: dict[str, str]
+) -> Iterator[Operator]:
+    data_dir = tmp_path_factory.mktemp("console")
+    gw = InProcessGateway(data_dir, settings=console_settings).start()
     assert gw.app is not None
     billing = gw.app.state.gateway.billing
     _key, token = gw.run(billing.create_key(DEFAULT_TENANT, "console", role=KeyRole.ADMIN))

@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import { money } from "../api";
 import type { Admin, Task, TimelineEvent } from "./admin";
 import { useTenantOptions } from "./Tenants";
-import { ActionForm, Badge, Card, Problem, Show, asApiError, useLoad, when } from "./ui";
+import { ActionForm, Badge, Card, Problem, Show, asApiError, useLoad, usePoll, when } from "./ui";
 import type { ApiError } from "../api";
 
 const FILTERS = ["tenant_id", "key_id", "model", "status", "created_after", "created_before"] as const;
@@ -101,6 +101,7 @@ function Event(props: { event: TimelineEvent; onRedeliver: (message: string) => 
 export function TaskPage(props: { admin: Admin; id: string }): JSX.Element {
   const { admin, id } = props;
   const timeline = useLoad(() => admin.timeline(id), [admin, id]);
+  usePoll(timeline.reload, 2000, [admin, id]); // a running video's changes, a redelivery's tries
   const [note, setNote] = useState("");
   const [error, setError] = useState<ApiError | null>(null);
   const redeliver = async (message: string): Promise<void> => {
@@ -125,9 +126,6 @@ export function TaskPage(props: { admin: Admin; id: string }): JSX.Element {
                 {t.events.map((e, i) => <Event key={i} event={e} onRedeliver={redeliver} />)}
               </ol>
               {t.truncated && <p class="hint">Only the first events are shown.</p>}
-              <p class="hint">
-                <button type="button" class="link" onClick={timeline.reload}>Refresh</button>
-              </p>
               {note && <p class="done" role="status">{note}</p>}
               <Problem error={error} />
             </Card>

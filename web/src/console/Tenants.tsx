@@ -59,6 +59,12 @@ export function Tenants(props: { admin: Admin }): JSX.Element {
   );
 }
 
+// Money in (a payment) and a correction either way: each with its reason, as the ledger keeps it.
+const MOVES = [
+  ["topup", "Top up", "Top up", "topups", "10.00", "payment received"],
+  ["adjust", "Adjust (either way)", "Adjust", "adjustments", "-1.50", "correction"],
+] as const;
+
 /** Every ledger row of a tenant (pages of the API's, oldest first), newest first. */
 async function allRows(admin: Admin, tenant: string): Promise<LedgerEntry[]> {
   const rows: LedgerEntry[] = [];
@@ -126,18 +132,14 @@ export function TenantPage(props: { admin: Admin; id: string }): JSX.Element {
             </dl>
           </section>
           <div class="cards">
-            <Card title="Top up" testid="topup">
-              <ActionForm name="topup" submit="Top up" onSubmit={move("topups")} fields={[
-                { name: "amount", label: "Amount", type: "number", placeholder: "10.00" },
-                { name: "reason", label: "Reason", placeholder: "payment received" },
-              ]} />
-            </Card>
-            <Card title="Adjust (either way)" testid="adjust">
-              <ActionForm name="adjust" submit="Adjust" onSubmit={move("adjustments")} fields={[
-                { name: "amount", label: "Amount", type: "number", placeholder: "-1.50" },
-                { name: "reason", label: "Reason", placeholder: "correction" },
-              ]} />
-            </Card>
+            {MOVES.map(([name, title, submit, kind, example, why]) => (
+              <Card key={name} title={title} testid={name}>
+                <ActionForm name={name} submit={submit} onSubmit={move(kind)} fields={[
+                  { name: "amount", label: "Amount", type: "number", placeholder: example },
+                  { name: "reason", label: "Reason", placeholder: why },
+                ]} />
+              </Card>
+            ))}
             <Card title="Overdraft and weight">
               <ActionForm keep name="tenant" submit="Save" onSubmit={edit} fields={[
                 { name: "overdraft", label: "Overdraft", type: "number", value: t.overdraft },

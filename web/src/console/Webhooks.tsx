@@ -3,11 +3,11 @@
 // every few seconds, with each message sent again on demand (docs/webhooks.md).
 
 import type { JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import type { ApiError } from "../api";
 import type { Admin, WebhookEndpoint } from "./admin";
 import { useTenantOptions } from "./Tenants";
-import { ActionForm, Badge, Card, DangerButton, Problem, Show, asApiError, useLoad, when } from "./ui";
+import { ActionForm, Badge, Card, DangerButton, Problem, Show, asApiError, useLoad, usePoll, when } from "./ui";
 
 const endpointPath = (id: string): string => `webhooks/endpoints/${encodeURIComponent(id)}`;
 
@@ -88,10 +88,7 @@ export function EndpointPage(props: { admin: Admin; id: string }): JSX.Element {
   const log = useLoad(() => admin.deliveries(id), [admin, id]);
   const [note, setNote] = useState("");
   const [error, setError] = useState<ApiError | null>(null);
-  useEffect(() => {
-    const timer = window.setInterval(log.reload, 2000); // tries land as they are made
-    return () => window.clearInterval(timer);
-  }, [admin, id]);
+  usePoll(log.reload, 2000, [admin, id]);
   const redeliver = (message: string): void => {
     admin.redeliver(message).then(
       () => { setNote(`${message} is being sent again.`); setError(null); log.reload(); },

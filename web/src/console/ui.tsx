@@ -33,6 +33,14 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   return { data, error, reload: () => setRound((r) => r + 1) };
 }
 
+/** `reload` every `ms` while the page is shown (tries and changes land as they are made). */
+export function usePoll(reload: () => void, ms: number, deps: unknown[]): void {
+  useEffect(() => {
+    const timer = window.setInterval(reload, ms);
+    return () => window.clearInterval(timer);
+  }, deps);
+}
+
 export function Problem(props: { error: ApiError | null; id?: string }): JSX.Element | null {
   if (!props.error) return null;
   return <p class="field-error" role="alert" id={props.id}>{props.error.message}</p>;
