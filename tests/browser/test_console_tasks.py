@@ -1,13 +1,15 @@
 """The console's pages about work done, in a real browser over real HTTP, on videos made
 through the API with prices in force: tasks filtered by tenant, a task's timeline, the
 usage and margin charts (and their CSV), and a webhook endpoint made for a tenant whose
-delivery is sent again from its log and from the video's timeline."""
+delivery is sent again from its log and from the video's timeline; then the overview's
+counts."""
 
 from __future__ import annotations
 
 import csv
 import io
 import time
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -131,3 +133,23 @@ def test_a_webhook_delivery_is_sent_again_from_its_log(
         expect(timeline.get_by_role("status")).to_contain_text("sent again")
         expect(delivered).to_have_count(3)
         wait_until(lambda: len(receiver.accepted()) == 3, what="the third try")
+
+
+def test_the_overview_counts_tenants_money_and_tasks(
+    console: Page, console_gw: Operator, screenshot: Shot
+) -> None:
+    """Last in the module: the tasks above are there to count."""
+    tenants = console_gw.ok("GET", "tenants")["data"]
+    completed = console_gw.ok("GET", "tasks", params={"status": "completed"})["data"]
+    assert completed
+    expect(console.get_by_test_id("tenant-count")).to_have_text(str(len(tenants)))
+    total = sum(Decimal(t["balance"]) for t in tenants)
+    expect(console.get_by_test_id("total-balance")).to_have_text(f"{total:.2f}")
+    counts = console.get_by_test_id("overview-tasks")
+    expect(counts.locator("dd[data-status='completed']")).to_have_text(str(len(completed)))
+    expect(console.get_by_test_id("overview-upstream")).to_contain_text("sandbox")
+    counts.get_by_role("link", name="completed").click()
+    rows = console.get_by_test_id("tasks").locator("tbody tr")
+    expect(rows).to_have_count(len(completed))
+    open_page(console, "Overview")
+    screenshot(console, "console-overview")

@@ -81,6 +81,24 @@ export function Tasks(props: { admin: Admin; query: URLSearchParams }): JSX.Elem
   );
 }
 
+function TaskFacts(props: { task: Task }): JSX.Element {
+  const t = props.task;
+  return (
+    <section class="card">
+      <dl class="facts" data-testid="task">
+        <dt>Status</dt><dd><Badge word={t.status} />{t.error_code ? ` ${t.error_code}` : ""}{t.deleted ? " (deleted by its client)" : ""}</dd>
+        <dt>Tenant</dt><dd>{t.tenant_id && <a href={`#/tenants/${encodeURIComponent(t.tenant_id)}`}>{t.tenant_id}</a>}</dd>
+        <dt>Key</dt><dd><a href={`#/keys/${encodeURIComponent(t.key_id)}`}>{t.key_id}</a></dd>
+        <dt>Model</dt><dd>{t.model} (through {t.surface})</dd>
+        <dt>Price</dt><dd>{t.price ? `${money(t.price.charged ?? t.price.amount, t.price.currency)} (${t.price.state})` : "—"}</dd>
+        <dt>Upstream cost</dt><dd>{t.upstream_credits ? `${t.upstream_credits} credits` : "—"}</dd>
+        <dt>Created</dt><dd>{when(t.created_at)}</dd>
+        <dt>Finished</dt><dd>{when(t.completed_at)}</dd>
+      </dl>
+    </section>
+  );
+}
+
 function Event(props: { event: TimelineEvent; onRedeliver: (message: string) => Promise<void> }): JSX.Element {
   const { event } = props;
   const message = typeof event.detail.message_id === "string" ? event.detail.message_id : null;
@@ -120,7 +138,7 @@ export function TaskPage(props: { admin: Admin; id: string }): JSX.Element {
       <Show loaded={timeline}>
         {(t) => (
           <>
-            <TaskTable tasks={[t.video]} />
+            <TaskFacts task={t.video} />
             <Card title="Timeline" testid="timeline">
               <ol class="timeline">
                 {t.events.map((e, i) => <Event key={i} event={e} onRedeliver={redeliver} />)}

@@ -57,7 +57,7 @@ export function Upstream(props: { admin: Admin }): JSX.Element {
                   <td class="when">{when(a.until)}</td>
                   <td class="num">{a.credits ?? "—"}{a.credits_read_at && <div class="meta">{when(a.credits_read_at)}</div>}</td>
                   <td><SlotBar account={a} /></td>
-                  <td class="actions">
+                  <td class="acts">
                     <button type="button" class="link" onClick={act(a, "reset")}>reset</button>
                     {a.provider !== "sandbox" && (
                       <button type="button" class="link" onClick={act(a, "credits/refresh")}>refresh credits</button>

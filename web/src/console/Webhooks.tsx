@@ -66,7 +66,7 @@ export function Webhooks(props: { admin: Admin }): JSX.Element {
                   <td>{e.tenant_id}</td><td class="url">{e.url}</td>
                   <td>{e.events.join(", ")}</td>
                   <td><Badge word={e.disabled ? "disabled" : "enabled"} /></td>
-                  <td class="actions">
+                  <td class="acts">
                     <button type="button" class="link" onClick={() => change(e, !e.disabled)}>
                       {e.disabled ? "enable" : "disable"}
                     </button>
