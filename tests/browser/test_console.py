@@ -63,6 +63,11 @@ def test_a_tenant_is_made_then_topped_up_with_a_reason(
         "invoice 42 paid",
     )
     screenshot(console, "console-tenant")
+    edit = form(console, "tenant")
+    edit.get_by_label("Weight (1-1000)").fill("3")
+    edit.get_by_role("button", name="Save").click()
+    expect(edit.get_by_role("status")).to_have_text("Saved.")
+    assert console_gw.ok("GET", f"tenants/{tenant}")["weight"] == 3
 
 
 def test_a_key_is_made_shown_once_limited_and_revoked(

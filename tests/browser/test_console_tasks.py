@@ -134,6 +134,18 @@ def test_a_webhook_delivery_is_sent_again_from_its_log(
         expect(delivered).to_have_count(3)
         wait_until(lambda: len(receiver.accepted()) == 3, what="the third try")
 
+    open_page(console, "Webhooks")
+    row = console.get_by_test_id("endpoints").locator(f"tr[data-endpoint='{endpoint['id']}']")
+    row.get_by_role("button", name="disable").click()
+    expect(row.locator(".badge")).to_have_text("disabled")
+    assert console_gw.ok("GET", f"webhooks/endpoints/{endpoint['id']}")["disabled"] is True
+    row.get_by_role("button", name="enable").click()
+    expect(row.locator(".badge")).to_have_text("enabled")
+    row.get_by_role("button", name="delete").click()
+    row.get_by_role("button", name="delete: sure").click()
+    expect(row).to_have_count(0)
+    assert console_gw.ok("GET", "webhooks/endpoints", params={"tenant_id": tenant})["data"] == []
+
 
 def test_the_overview_counts_tenants_money_and_tasks(
     console: Page, console_gw: Operator, screenshot: Shot
