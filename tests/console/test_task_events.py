@@ -82,7 +82,8 @@ async def test_every_transition_writes_one_event(database: Database) -> None:
     created, intent, tried, accepted, failed = (e.detail for e in found)
     assert created["model"] == "viduq3-pro"
     assert created["key_id"] == task.key_id
-    assert "prompt" not in created and "callback_url" not in created
+    assert "prompt" not in created
+    assert "callback_url" not in created
     assert intent == {"account": "acct"}
     assert tried == {
         "attempts": 1,

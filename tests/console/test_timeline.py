@@ -64,7 +64,8 @@ async def test_a_completed_videos_timeline(tmp_path: Path) -> None:
     assert [e["type"] for e in task] == ["task.created", "task.submitted", "task.completed"]
     assert [e["status"] for e in task] == ["queued", "processing", "completed"]
     created = task[0]
-    assert created["summary"] == f"Created by key {key_id} (tenant {tenant}): viduq2-turbo, 1 s, 540p"
+    who = f"Created by key {key_id} (tenant {tenant})"
+    assert created["summary"] == f"{who}: viduq2-turbo, 1 s, 540p"
     assert created["detail"]["price"] == "0.10"
     assert task[1]["detail"]["upstream_id"].startswith("sbx_")
     assert task[2]["detail"]["status_before"] == "processing"
@@ -95,8 +96,7 @@ async def test_a_completed_videos_timeline(tmp_path: Path) -> None:
 
 async def test_a_cancelled_videos_refund_is_on_its_timeline(tmp_path: Path) -> None:
     # One slow render slot: the second video waits for it, and is cancelled while it does.
-    settings = {"sandbox_concurrency": 1, "sandbox_pace": 30.0}
-    async with operator(tmp_path, **settings) as op:
+    async with operator(tmp_path, sandbox_concurrency=1, sandbox_pace=30.0) as op:
         _tenant, _key, token = await op.tenant_with_key("1.00")
         async with op.client(token) as client:
             busy = (await client.post("/v1/videos", json=CLIP)).json()
