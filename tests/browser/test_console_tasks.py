@@ -44,7 +44,7 @@ def test_tasks_filtered_by_tenant_show_only_theirs(
 
 
 def test_a_tasks_timeline_runs_from_created_to_completed(
-    console: Page, console_gw: Operator, screenshot: Shot
+    console: Page, console_gw: Operator
 ) -> None:
     _tenant, token = console_gw.tenant_with_key("Timeline")
     video = console_gw.video(token, "a timeline")
@@ -62,7 +62,6 @@ def test_a_tasks_timeline_runs_from_created_to_completed(
     expect(completed.locator(".badge.completed")).to_be_visible()
     api = console_gw.ok("GET", f"videos/{video['id']}/timeline")
     assert [e["type"] for e in api["events"]] == types
-    screenshot(console, "console-timeline")
 
 
 def test_the_usage_page_draws_the_days_and_models(
@@ -132,6 +131,7 @@ def test_a_webhook_delivery_is_sent_again_from_its_log(
         message.get_by_role("button", name="redeliver").click()
         expect(timeline.get_by_role("status")).to_contain_text("sent again")
         expect(delivered).to_have_count(3)
+        screenshot(console, "console-timeline")
         wait_until(lambda: len(receiver.accepted()) == 3, what="the third try")
 
     open_page(console, "Webhooks")
@@ -164,4 +164,6 @@ def test_the_overview_counts_tenants_money_and_tasks(
     rows = console.get_by_test_id("tasks").locator("tbody tr")
     expect(rows).to_have_count(len(completed))
     open_page(console, "Overview")
+    expect(counts.locator("dd[data-status='completed']")).to_have_text(str(len(completed)))
+    expect(console.get_by_test_id("overview-upstream")).to_contain_text("sandbox")
     screenshot(console, "console-overview")

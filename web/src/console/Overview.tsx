@@ -64,7 +64,7 @@ export function Overview(props: { admin: Admin }): JSX.Element {
           <Show loaded={tenants}>{({ data }) => <Money tenants={data} />}</Show>
           <p><a href="#/tenants">Tenants</a> · <a href="#/keys">Keys</a> · <a href="#/usage">Usage</a></p>
         </Card>
-        <Card title="Tasks now" testid="overview-tasks">
+        <Card title="Tasks" testid="overview-tasks">
           <Show loaded={tasks}>
             {(rows) => (
               <dl class="facts">
