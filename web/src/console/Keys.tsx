@@ -5,8 +5,8 @@ import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import type { Admin, Key } from "./admin";
 import { LimitsForm } from "./Limits";
-import { useTenantOptions } from "./Tenants";
-import { ActionForm, Badge, Card, DangerButton, Show, textOrNull, useLoad, when } from "./ui";
+import { ForTenantForm } from "./Tenants";
+import { ActionForm, Badge, Card, DangerButton, Show, ShownOnce, textOrNull, useLoad, when } from "./ui";
 
 export function KeyTable(props: { keys: Key[] }): JSX.Element {
   if (props.keys.length === 0) return <p class="hint">No keys.</p>;
@@ -30,24 +30,9 @@ export function KeyTable(props: { keys: Key[] }): JSX.Element {
   );
 }
 
-function Token(props: { token: string }): JSX.Element {
-  const [copied, setCopied] = useState(false);
-  const copy = (): void => {
-    navigator.clipboard.writeText(props.token).then(() => setCopied(true), () => setCopied(false));
-  };
-  return (
-    <div class="token" role="status">
-      <p>The key, shown this once (only its hash is kept):</p>
-      <code data-testid="token">{props.token}</code>
-      <button type="button" onClick={copy}>{copied ? "Copied" : "Copy"}</button>
-    </div>
-  );
-}
-
 export function Keys(props: { admin: Admin }): JSX.Element {
   const { admin } = props;
   const keys = useLoad(() => admin.keys(), [admin]);
-  const tenants = useTenantOptions(admin);
   const [token, setToken] = useState("");
   const create = async (v: Record<string, string>): Promise<string> => {
     const made = await admin.call<Key & { token: string }>("POST", "keys", {
@@ -61,15 +46,12 @@ export function Keys(props: { admin: Admin }): JSX.Element {
     <>
       <h2>Keys</h2>
       <Card title="New key">
-        {tenants.length > 0 && (
-          <ActionForm name="create-key" submit="Create key" onSubmit={create} fields={[
-            { name: "tenant_id", label: "Tenant", options: tenants },
-            { name: "name", label: "Name" },
-            { name: "spend_cap", label: "Spend cap", type: "number", placeholder: "none" },
-          ]}>
-            {token && <Token token={token} />}
-          </ActionForm>
-        )}
+        <ForTenantForm admin={admin} name="create-key" submit="Create key" onSubmit={create} fields={[
+          { name: "name", label: "Name" },
+          { name: "spend_cap", label: "Spend cap", type: "number", placeholder: "none" },
+        ]}>
+          {token && <ShownOnce label="The key, shown this once (only its hash is kept):" value={token} testid="token" />}
+        </ForTenantForm>
       </Card>
       <Show loaded={keys}>{({ data }) => <KeyTable keys={data} />}</Show>
     </>

@@ -14,6 +14,14 @@ export function useTenantOptions(admin: Admin, any?: string): [string, string][]
   return any === undefined ? options : [["", any], ...options];
 }
 
+/** A form that makes something for a tenant: the tenant chosen first (`tenant_id`). */
+export function ForTenantForm(props: Parameters<typeof ActionForm>[0] & { admin: Admin }): JSX.Element | null {
+  const { admin, fields, ...rest } = props;
+  const tenants = useTenantOptions(admin);
+  if (tenants.length === 0) return null;
+  return <ActionForm {...rest} fields={[{ name: "tenant_id", label: "Tenant", options: tenants }, ...fields]} />;
+}
+
 export function Tenants(props: { admin: Admin }): JSX.Element {
   const { admin } = props;
   const tenants = useLoad(() => admin.tenants(), [admin]);

@@ -6,15 +6,14 @@ import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import type { ApiError } from "../api";
 import type { Admin, WebhookEndpoint } from "./admin";
-import { useTenantOptions } from "./Tenants";
-import { ActionForm, Badge, Card, DangerButton, Problem, Show, asApiError, useLoad, usePoll, when } from "./ui";
+import { ForTenantForm } from "./Tenants";
+import { Badge, Card, DangerButton, Problem, Show, ShownOnce, asApiError, useLoad, usePoll, when } from "./ui";
 
 const endpointPath = (id: string): string => `webhooks/endpoints/${encodeURIComponent(id)}`;
 
 export function Webhooks(props: { admin: Admin }): JSX.Element {
   const { admin } = props;
   const endpoints = useLoad(() => admin.endpoints(), [admin]);
-  const tenants = useTenantOptions(admin);
   const [secret, setSecret] = useState("");
   const [error, setError] = useState<ApiError | null>(null);
   const create = async (v: Record<string, string>): Promise<string> => {
@@ -42,16 +41,13 @@ export function Webhooks(props: { admin: Admin }): JSX.Element {
     <>
       <h2>Webhooks</h2>
       <Card title="New endpoint">
-        {tenants.length > 0 && (
-          <ActionForm name="create-endpoint" submit="Create endpoint" onSubmit={create} fields={[
-            { name: "tenant_id", label: "Tenant", options: tenants },
-            { name: "url", label: "URL", placeholder: "your receiver's http(s) URL" },
-            { name: "events", label: "Events (empty: all)", placeholder: "video.completed video.failed" },
-            { name: "description", label: "Description" },
-          ]}>
-            {secret && <p class="token" role="status">Its signing secret, shown once: <code data-testid="secret">{secret}</code></p>}
-          </ActionForm>
-        )}
+        <ForTenantForm admin={admin} name="create-endpoint" submit="Create endpoint" onSubmit={create} fields={[
+          { name: "url", label: "URL", placeholder: "your receiver's http(s) URL" },
+          { name: "events", label: "Events (empty: all)", placeholder: "video.completed video.failed" },
+          { name: "description", label: "Description" },
+        ]}>
+          {secret && <ShownOnce label="Its signing secret, shown this once:" value={secret} testid="secret" />}
+        </ForTenantForm>
       </Card>
       <Problem error={error} />
       <Show loaded={endpoints}>

@@ -183,6 +183,21 @@ export function textOrNull(text: string): string | null {
   return text.trim() === "" ? null : text.trim();
 }
 
+/** A secret the API shows this once (a key's token, an endpoint's signing secret). */
+export function ShownOnce(props: { label: string; value: string; testid: string }): JSX.Element {
+  const [copied, setCopied] = useState(false);
+  const copy = (): void => {
+    navigator.clipboard.writeText(props.value).then(() => setCopied(true), () => setCopied(false));
+  };
+  return (
+    <div class="token" role="status">
+      <p>{props.label}</p>
+      <code data-testid={props.testid}>{props.value}</code>
+      <button type="button" onClick={copy}>{copied ? "Copied" : "Copy"}</button>
+    </div>
+  );
+}
+
 export function Card(props: { title: string; children: ComponentChildren; testid?: string }): JSX.Element {
   return (
     <section class="card" data-testid={props.testid}>
