@@ -13,8 +13,8 @@ from dblib import drop_created
 from gatewaylib import Gateway
 from inprocess import InProcessGateway
 
-# The browser tests' fixtures and --screenshots (tests/browser).
-pytest_plugins = ["pagelib"]
+# The browser tests' fixtures and --screenshots (tests/browser), the console's beside them.
+pytest_plugins = ["pagelib", "consolelib"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,6 +10,7 @@ pages people look at into docs/screenshots/ (scripts/screenshots)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,7 +37,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--screenshots",
         action="store_true",
-        help="save the playground's pages to docs/screenshots/ (scripts/screenshots)",
+        help="save the playground's and the console's pages to docs/screenshots/ "
+        "(scripts/screenshots)",
     )
 
 
@@ -66,22 +68,30 @@ def playground_gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProces
     assert "Traceback" not in log, log
 
 
-@pytest.fixture
-def page(browser: Browser, playground_gw: InProcessGateway) -> Iterator[Page]:
-    """A fresh browser profile on the playground, signed in with a key of its own (so each
-    test's history holds its own videos), its console errors collected and asserted none."""
+@contextlib.contextmanager
+def fresh_page(browser: Browser, url: str) -> Iterator[Page]:
+    """A fresh browser profile on `url`, its console errors collected and asserted none when
+    the block ends (an API's 4xx, which the page shows, excepted)."""
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(playground_gw.base_url + "/")
-    sign_in(page, playground_gw.new_key("browser"))
+    page.goto(url)
     yield page
     context.close()
     # The CSP forbids anything not same-origin: a violation would be a console error.
     assert [p for p in problems if "status of 4" not in p] == [], problems
+
+
+@pytest.fixture
+def page(browser: Browser, playground_gw: InProcessGateway) -> Iterator[Page]:
+    """A fresh browser profile on the playground, signed in with a key of its own (so each
+    test's history holds its own videos)."""
+    with fresh_page(browser, playground_gw.base_url + "/") as page:
+        sign_in(page, playground_gw.new_key("browser"))
+        yield page
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ from vidugate.api import (
 from vidugate.api.admin import limits as admin_limits
 from vidugate.api.admin import reports as admin_reports
 from vidugate.api.admin import routes as admin_routes
+from vidugate.api.admin import timeline as admin_timeline
+from vidugate.api.admin import upstream as admin_upstream
 from vidugate.api.admin import webhooks as admin_webhooks
 from vidugate.api.deps import RouteObjects
 from vidugate.api.middleware import FastLane, RequestIdMiddleware
@@ -133,6 +135,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(webhook_routes.router)
     app.include_router(webhook_routes.public)
     app.include_router(admin_webhooks.router)
+    app.include_router(admin_timeline.router)
+    app.include_router(admin_upstream.router)
     playground.install(app)
     return app
 

@@ -41,6 +41,8 @@ from vidugate.services.rates import MemoryWindows, RateLimiter
 from vidugate.services.rates_redis import RedisWindows
 from vidugate.services.retention import Retention
 from vidugate.services.signing import UrlSigner
+from vidugate.services.timeline import TimelineService
+from vidugate.services.upstream import UpstreamAccounts, configured_accounts
 from vidugate.services.videos import CreateConfig, VideoService
 from vidugate.services.webhook_signing import WebhookSigner
 from vidugate.services.webhooks import WebhookService
@@ -51,9 +53,11 @@ from vidugate.store.keys import KeyRepository
 from vidugate.store.limits import queued_reader
 from vidugate.store.nonces import NonceRepository
 from vidugate.store.prices import PriceRepository
+from vidugate.store.slot_use import slot_use
 from vidugate.store.stats import read_state
 from vidugate.store.tasks import TaskRepository
 from vidugate.store.tenants import TenantRepository
+from vidugate.store.usage import UsageQueries
 from vidugate.store.webhook_endpoints import EndpointRepository
 from vidugate.store.webhook_log import WebhookLog
 from vidugate.store.webhook_outbox import WebhookOutbox
@@ -78,6 +82,8 @@ class Gateway:
     rates: RateLimiter
     webhooks: WebhookService
     scrape: Scrape
+    timeline: TimelineService
+    upstream: UpstreamAccounts
 
 
 @contextlib.asynccontextmanager
@@ -123,9 +129,10 @@ async def open_gateway(
             await prices.set(load_prices(settings.prices_file), f"file {settings.prices_file}")
         nonces = NonceRepository(database)
         fetcher = await stack.enter_async_context(UrlFetcher(fetch_policy))
+        account_states = AccountRepository(database)
         providers = build_providers(
             settings,
-            account_states=AccountRepository(database),
+            account_states=account_states,
             input_url=input_url(settings, signer),
             callback_url=callback_url(settings),
             clock=clock,
@@ -253,6 +260,16 @@ async def open_gateway(
                 TenantRepository(database),
                 sender,
                 webhook_signer,
+                clock=clock,
+            ),
+            timeline=TimelineService(
+                UsageQueries(database), books.events, ledger, WebhookLog(database)
+            ),
+            upstream=UpstreamAccounts(
+                configured_accounts(settings),
+                account_states,
+                functools.partial(slot_use, database),
+                providers,
                 clock=clock,
             ),
             scrape=Scrape(

@@ -18,6 +18,7 @@ STATUS_WRITERS = {"apply", "create"}
 # counts them (store/stats.py).
 TABLE_MODULES = {"store/tasks.py", "store/leases.py", "store/listing.py", "store/ledger.py"}
 TABLE_MODULES |= {"store/usage.py", "store/admission.py", "store/limits.py", "store/stats.py"}
+TABLE_MODULES |= {"store/slot_use.py"}  # the accounts page: slots held and waited for
 ONE_WRITER = "services/cached_tasks.py"
 
 

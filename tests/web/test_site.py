@@ -1,6 +1,7 @@
-"""The playground's page as the gateway serves it: at /, with a CSP that allows this origin
-alone and no inline code, every asset it names shipped in the package; and the committed
-build (src/vidugate/web/site) is the build of the committed source (web/)."""
+"""The playground's and the console's pages as the gateway serves them: at / and /console,
+with a CSP that allows this origin alone and no inline code, every asset they name shipped
+in the package; and the committed build (src/vidugate/web/site) is the build of the
+committed source (web/)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,12 @@ INSTALL = "npm ci --prefix web"
 
 
 @pytest.mark.asyncio
-async def test_the_page_and_its_assets_are_served_from_the_package(tmp_path: Path) -> None:
+@pytest.mark.parametrize("path", ["/", "/console"])
+async def test_the_page_and_its_assets_are_served_from_the_package(
+    tmp_path: Path, path: str
+) -> None:
     async with running_app(gateway_settings(tmp_path)) as app, asgi_client(app) as client:
-        page = await client.get("/")
+        page = await client.get(path)
         assert page.status_code == 200
         assert page.headers["content-type"].startswith("text/html")
         csp = page.headers["content-security-policy"]

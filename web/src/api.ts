@@ -127,14 +127,26 @@ async function failure(response: Response): Promise<ApiError> {
   return new ApiError(response.status, vidu.message ?? `${response.status}`, param, vidu.reason ?? null);
 }
 
+/** One request with the key as its only credential; a non-2xx answer is thrown as ApiError. */
+export async function send(
+  key: string,
+  method: string,
+  path: string,
+  body?: BodyInit,
+  type?: string,
+): Promise<Response> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${key}` };
+  if (type) headers["Content-Type"] = type;
+  const response = await fetch(path, { method, headers, body, credentials: "omit" });
+  if (!response.ok) throw await failure(response);
+  return response;
+}
+
 export class Client {
   constructor(private readonly key: string) {}
 
   private async call<T>(method: string, path: string, body?: BodyInit, json = false): Promise<T> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.key}` };
-    if (json) headers["Content-Type"] = "application/json";
-    const response = await fetch(path, { method, headers, body, credentials: "omit" });
-    if (!response.ok) throw await failure(response);
+    const response = await send(this.key, method, path, body, json ? "application/json" : undefined);
     return (await response.json()) as T;
   }
 

@@ -7,28 +7,11 @@ import type { JSX } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, type Balance, Client, type Model, type Usage, money } from "./api";
 import { CreateForm } from "./Form";
+import { KeyBar, useStoredKey } from "./KeyBar";
 import { History, Watch, useVideo } from "./Videos";
 import "./style.css";
 
 const KEY_STORE = "vidugate.key";
-
-function KeyBar(props: { keyValue: string; onKey: (key: string) => void; error: string }): JSX.Element {
-  const [draft, setDraft] = useState(props.keyValue);
-  return (
-    <form class="keybar" onSubmit={(e) => { e.preventDefault(); props.onKey(draft.trim()); }}>
-      <label id="field-key">
-        API key
-        <input name="key" type="password" autoComplete="off" spellcheck={false} placeholder="vg-..."
-          value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
-      </label>
-      <button type="submit">Use key</button>
-      {props.keyValue && (
-        <button type="button" class="link" onClick={() => { setDraft(""); props.onKey(""); }}>Forget</button>
-      )}
-      {props.error && <p class="field-error" role="alert" id="error-key">{props.error}</p>}
-    </form>
-  );
-}
 
 function Account(props: { client: Client; version: number }): JSX.Element {
   const [balance, setBalance] = useState<Balance | null>(null);
@@ -61,7 +44,7 @@ function Account(props: { client: Client; version: number }): JSX.Element {
 }
 
 function App(): JSX.Element {
-  const [key, setKey] = useState(() => localStorage.getItem(KEY_STORE) ?? "");
+  const [key, setKey] = useStoredKey(KEY_STORE);
   const [models, setModels] = useState<Model[] | null>(null);
   const [keyError, setKeyError] = useState("");
   const [watching, setWatching] = useState<string | null>(null);
@@ -81,8 +64,6 @@ function App(): JSX.Element {
   }, [client]);
 
   const useKey = (next: string): void => {
-    if (next) localStorage.setItem(KEY_STORE, next);
-    else localStorage.removeItem(KEY_STORE);
     setKeyError("");
     setKey(next);
   };
@@ -93,7 +74,7 @@ function App(): JSX.Element {
         <h1>vidugate <span>playground</span></h1>
         <nav><a href="docs">API docs</a></nav>
       </header>
-      <KeyBar keyValue={key} onKey={useKey} error={keyError} />
+      <KeyBar label="API key" placeholder="vg-..." keyValue={key} onKey={useKey} error={keyError} />
       {!key && (
         <p class="card hint">
           Paste a key: <code>uv run vidugate serve</code> prints one on its first start, and{" "}

@@ -21,6 +21,8 @@ from vidugate.services.callbacks import CallbackService
 from vidugate.services.keys import KeyService
 from vidugate.services.rates import RateLimiter
 from vidugate.services.signing import UrlSigner
+from vidugate.services.timeline import TimelineService
+from vidugate.services.upstream import UpstreamAccounts
 from vidugate.services.videos import VideoService
 from vidugate.services.webhooks import WebhookService
 from vidugate.settings import Settings
@@ -64,6 +66,12 @@ class RouteObjects(Protocol):
 
     @property
     def scrape(self) -> Scraper: ...
+
+    @property
+    def timeline(self) -> TimelineService: ...
+
+    @property
+    def upstream(self) -> UpstreamAccounts: ...
 
 
 def objects_of(request: Request) -> RouteObjects:
@@ -115,6 +123,14 @@ async def get_webhooks(request: Request) -> WebhookService:
     return objects_of(request).webhooks
 
 
+async def get_timeline(request: Request) -> TimelineService:
+    return objects_of(request).timeline
+
+
+async def get_upstream(request: Request) -> UpstreamAccounts:
+    return objects_of(request).upstream
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 VideoServiceDep = Annotated[VideoService, Depends(get_videos)]
@@ -124,6 +140,8 @@ FileStoreDep = Annotated[FileStore, Depends(get_files)]
 CallbackServiceDep = Annotated[CallbackService, Depends(get_callbacks)]
 ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
 WebhooksDep = Annotated[WebhookService, Depends(get_webhooks)]
+TimelineDep = Annotated[TimelineService, Depends(get_timeline)]
+UpstreamDep = Annotated[UpstreamAccounts, Depends(get_upstream)]
 
 
 def bearer_token(request: Request) -> str:

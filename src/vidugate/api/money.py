@@ -7,13 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from vidugate.domain.ledger import Charge
+from vidugate.domain.money import amount_text
 
 
 def amount(value: Decimal) -> str:
-    """At least two places (0.10, 12.00), more where the amount has them (0.1234): the
-    same text whether the amount came from the price table or back from the store."""
-    places = max(2, -int(value.normalize().as_tuple().exponent))
-    return f"{value:.{places}f}"
+    """At least two places (0.10, 12.00), more where the amount has them (0.1234)."""
+    return amount_text(value)
 
 
 def price_json(charge: Charge | None) -> dict[str, Any] | None:

@@ -1,8 +1,9 @@
-"""The playground at /: the front end built from web/ (TypeScript, Preact, Vite) and committed
-under vidugate/web/site, so serving needs no node. The page holds the caller's key in
-localStorage and sends it only as the Authorization header of its own requests; its CSP
-allows scripts, styles and connections to this origin alone, with no inline script, so a
-page of the gateway's cannot be made to send the key anywhere else."""
+"""The playground at / and the operator's console at /console: the front end built from web/
+(TypeScript, Preact, Vite) and committed under vidugate/web/site, so serving needs no node.
+Each page holds its key (the console an admin key, for /admin/v1) in localStorage and sends
+it only as the Authorization header of its own requests; their CSP allows scripts, styles
+and connections to this origin alone, with no inline script, so a page of the gateway's
+cannot be made to send the key anywhere else."""
 
 from __future__ import annotations
 
@@ -39,9 +40,14 @@ HEADERS = {
 
 
 def install(app: FastAPI) -> None:
-    """Serve the page at / and its hashed assets under /playground."""
+    """Serve the pages at / and /console, and their hashed assets under /playground."""
     app.mount(ASSETS_URL, StaticFiles(directory=SITE_DIR / "playground"), name="playground")
 
     @app.get("/", include_in_schema=False)
     async def playground() -> FileResponse:
         return FileResponse(SITE_DIR / "index.html", media_type="text/html", headers=HEADERS)
+
+    # /console, not /console/: the page names its assets as ./playground/..., from the root.
+    @app.get("/console", include_in_schema=False)
+    async def console() -> FileResponse:
+        return FileResponse(SITE_DIR / "console.html", media_type="text/html", headers=HEADERS)

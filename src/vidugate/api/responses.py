@@ -28,6 +28,7 @@ WHY: dict[int, str] = {
     413: "The body (or an image in it) is too large",
     415: "The body is not multipart/form-data or JSON, or an image is not png, jpeg or webp",
     416: "The Range cannot be served (no body; Content-Range gives the size)",
+    502: "The upstream refused or failed the call it was asked for (upstream_error)",
     503: "The database cannot be reached just now; Retry-After says when to try again",
 }
 

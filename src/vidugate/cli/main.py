@@ -12,6 +12,7 @@ import typer
 
 from vidugate.cli import (
     accounts,
+    console,
     emulate,
     generate,
     keys,
@@ -43,6 +44,8 @@ app.add_typer(webhooks.app, name="webhooks")
 app.command("usage")(reports.usage)
 app.command("margin")(reports.margin)
 app.command("accounts")(accounts.accounts)
+app.add_typer(console.upstream_app, name="upstream")
+app.add_typer(console.videos_app, name="videos")
 
 
 def main() -> None:

@@ -125,3 +125,11 @@ def format_amount(amount: Decimal, places: int) -> str:
     if rounded == 0:
         rounded = rounded.copy_abs()
     return f"{rounded:f}"
+
+
+def amount_text(value: Decimal) -> str:
+    """An amount as every surface shows it: at least two places (0.10, 12.00), more where
+    the amount has them (0.1234): the same text whether the amount came from the price
+    table or back from the store."""
+    places = max(2, -int(value.normalize().as_tuple().exponent))
+    return f"{value:.{places}f}"

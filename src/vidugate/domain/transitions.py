@@ -119,9 +119,13 @@ class Submitted(Transition):
 @dataclass(frozen=True, slots=True)
 class AttemptsCounted(Transition):
     """Consecutive failed looks (for back-off and the result copy's limit); 0 after a look
-    that worked. The lease makes its holder the only writer of this count."""
+    that worked. The lease makes its holder the only writer of this count. `code` and
+    `message` say why the try failed when that is known (the upstream's fault): they are
+    not written on the row, only into the task's history (domain/task_events.py)."""
 
     attempts: int
+    code: str = ""
+    message: str = ""
     leaves: ClassVar[frozenset[TaskStatus]] = EVERY
 
     def writes(self, now: float) -> dict[str, object]:

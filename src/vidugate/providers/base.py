@@ -128,6 +128,17 @@ class Recoverable(Protocol):
         ...
 
 
+@runtime_checkable
+class CreditReader(Protocol):
+    """A provider whose accounts have a balance the upstream can be asked for."""
+
+    async def read_credits(self, account_id: str) -> Decimal | None:
+        """The account's remaining credits read from the upstream now, and recorded in the
+        store (AccountStates.save_credits); None for an account it does not have. Raises a
+        ProviderError when the upstream did not tell."""
+        ...
+
+
 class AccountStates(Protocol):
     """Where upstream account health is kept, shared by every process (the store)."""
 

@@ -139,7 +139,7 @@ class TaskLifecycle:
                 outcome = replace(outcome, keep_lease=True)
             return outcome
         except UpstreamUnavailableError as exc:
-            return Next(await self._retry_later(task, owner, exc.retry_after, exc.message))
+            return Next(await self._retry_later(task, owner, exc))
         except ProviderError as exc:
             await self._fail(task, owner, exc.code, exc.message)
             await self._clean_up_after_stop(task, provider)
@@ -197,7 +197,7 @@ class TaskLifecycle:
                     f"{task.attempts + 1} attempts: {exc.message}",
                 )
                 return None
-            return await self._retry_later(task, owner, exc.retry_after, exc.message)
+            return await self._retry_later(task, owner, exc)
         return None
 
     async def _fail(
@@ -212,18 +212,21 @@ class TaskLifecycle:
         await self.tasks.apply(task.id, Failed(code, message, credits), owner=owner)
 
     async def _retry_later(
-        self, task: VideoTask, owner: str, retry_after: float | None, reason: str
+        self, task: VideoTask, owner: str, exc: UpstreamUnavailableError
     ) -> float:
-        attempts = await self._bump_attempts(task, owner)
-        wait = retry_after if retry_after is not None else backoff(attempts)
+        attempts = await self._bump_attempts(task, owner, exc.code, exc.message)
+        wait = exc.retry_after if exc.retry_after is not None else backoff(attempts)
         log.warning(
-            "task.retry", task_id=task.id, attempt=attempts, wait=round(wait, 1), reason=reason
+            "task.retry", task_id=task.id, attempt=attempts, wait=round(wait, 1), reason=exc.message
         )
         return self.clock.now() + wait
 
-    async def _bump_attempts(self, task: VideoTask, owner: str) -> int:
+    async def _bump_attempts(
+        self, task: VideoTask, owner: str, code: str = "", message: str = ""
+    ) -> int:
+        """One more failed try, with why (the upstream's fault) for the task's history."""
         attempts = task.attempts + 1
-        await self.tasks.apply(task.id, AttemptsCounted(attempts), owner=owner)
+        await self.tasks.apply(task.id, AttemptsCounted(attempts, code, message), owner=owner)
         return attempts
 
     async def step_failed(self, task: VideoTask, owner: str, exc: BaseException) -> float:
@@ -234,7 +237,8 @@ class TaskLifecycle:
             log.warning("task.step_deferred", task_id=task.id, reason="database_unavailable")
             return self.clock.now() + DATABASE_RETRY_SECONDS
         log.error("task.step_error", task_id=task.id, exc_info=exc)
-        attempts = await self._bump_attempts(task, owner)
+        # The exception's type only: its text is the gateway's own, and may say too much.
+        attempts = await self._bump_attempts(task, owner, "step_error", type(exc).__name__)
         return self.clock.now() + backoff(attempts)
 
     async def _clean_up_after_stop(self, task: VideoTask, provider: Provider) -> None:

@@ -29,6 +29,7 @@ from vidugate.store.effects import TaskEffect
 from vidugate.store.ledger import Ledger
 from vidugate.store.limit_columns import change_values
 from vidugate.store.limits import LimitCounts, queued_reader
+from vidugate.store.task_events import TaskEvents
 from vidugate.store.tasks import TaskRepository
 from vidugate.store.tenants import TenantRepository
 from vidugate.store.webhook_outbox import WebhookOutbox
@@ -104,17 +105,21 @@ async def update_tenant_limits(
 class TaskBooks:
     """What every writer of task rows registers as effects, in order: the limit counts
     first (a create over a limit is refused before the ledger locks the balance), then
-    the ledger, then the webhook outbox (its events carry the charge as it ends). One list
-    for the server and the CLI alike."""
+    the ledger, then the webhook outbox (its events carry the charge as it ends), then the
+    task's history (store/task_events.py: it records the row as the others left it). One
+    list for the server and the CLI alike."""
 
     counts: LimitCounts
     ledger: Ledger
+    events: TaskEvents
     outbox: WebhookOutbox | None = None
 
     @property
     def effects(self) -> list[TaskEffect]:
         effects: list[TaskEffect] = [self.counts.effect, self.ledger.effect]
-        return effects if self.outbox is None else [*effects, self.outbox.effect]
+        if self.outbox is not None:
+            effects.append(self.outbox.effect)
+        return [*effects, self.events.effect]
 
 
 def task_books(
@@ -122,7 +127,10 @@ def task_books(
 ) -> TaskBooks:
     policy = CancelPolicy(percent_after_start=settings.cancel_charge_percent)
     return TaskBooks(
-        LimitCounts(default_limits(settings), policy), Ledger(database, policy), outbox
+        LimitCounts(default_limits(settings), policy),
+        Ledger(database, policy),
+        TaskEvents(database),
+        outbox,
     )
 
 

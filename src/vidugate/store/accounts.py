@@ -8,8 +8,8 @@ from typing import cast
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vidugate.domain.accounts import AccountHealth, AccountState
-from vidugate.domain.money import to_micros
+from vidugate.domain.accounts import AccountHealth, AccountState, StoredAccount
+from vidugate.domain.money import from_micros, to_micros
 from vidugate.store.db import Database, dialect_insert
 from vidugate.store.tables import UpstreamAccountRow
 
@@ -21,17 +21,27 @@ class AccountRepository:
         self.db = db
 
     async def all(self, provider: str) -> list[AccountState]:
-        stmt = select(A).where(A.c.provider == provider).order_by(A.c.id)
+        return [stored.state for stored in await self.stored(provider)]
+
+    async def stored(self, provider: str | None = None) -> list[StoredAccount]:
+        """Every account's row (of one provider, or of all), with its credits as read."""
+        stmt = select(A).order_by(A.c.id)
+        if provider is not None:
+            stmt = stmt.where(A.c.provider == provider)
         async with self.db.read() as conn:
             rows = (await conn.execute(stmt)).all()
         return [
-            AccountState(
-                id=r.id,
-                provider=r.provider,
-                health=AccountHealth(r.state),
-                reason=r.reason,
-                until=r.until,
-                updated_at=r.updated_at,
+            StoredAccount(
+                AccountState(
+                    id=r.id,
+                    provider=r.provider,
+                    health=AccountHealth(r.state),
+                    reason=r.reason,
+                    until=r.until,
+                    updated_at=r.updated_at,
+                ),
+                credits=None if r.credits_micros is None else from_micros(r.credits_micros),
+                credits_read_at=r.credits_read_at,
             )
             for r in rows
         ]

@@ -195,6 +195,25 @@ class TaskRow(Base):
     )
 
 
+class TaskEventRow(Base):
+    """A task's history: one row per transition (domain/task_events.py), written by a task
+    effect in the transition's own transaction; deleted with the task's row (the purge)."""
+
+    __tablename__ = "task_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    task_id: Mapped[str] = mapped_column(String(40))
+    at: Mapped[float] = mapped_column(Float)
+    event: Mapped[str] = mapped_column(String(40))
+    status_before: Mapped[str | None] = mapped_column(String(16), default=None)
+    status_after: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_task_events_task", "task_id", "id"),)
+
+
 class UpstreamAccountRow(Base):
     """The health of an upstream account, shared by every process: disabled after a 401,
     throttled or out of credits until a time."""

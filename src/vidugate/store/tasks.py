@@ -33,6 +33,7 @@ from vidugate.store.leases import URGENT, Release, TaskLeases, held
 from vidugate.store.ledger import charge_of
 from vidugate.store.listing import TaskPages
 from vidugate.store.tables import TaskRow
+from vidugate.store.task_events import delete_events
 
 log = get_logger("vidugate.tasks")
 T = cast(Table, TaskRow.__table__)
@@ -319,8 +320,19 @@ class TaskRepository(TaskPages, TaskLeases, TaskAdmission):
 
     async def purge(self, task_ids: Sequence[str], finished_before: float) -> int:
         """Delete these rows (their Idempotency-Keys go with them), the condition checked
-        again in the same statement."""
+        again in the same statement, and the events of the rows it deleted (the same
+        transaction: no history outlives its task, none is lost from a kept one)."""
         if not task_ids:
             return 0
-        stmt = delete(T).where(T.c.id.in_(list(task_ids)), *self._purgeable(finished_before))
-        return await self.db.run(stmt)
+        stmt = (
+            delete(T)
+            .where(T.c.id.in_(list(task_ids)), *self._purgeable(finished_before))
+            .returning(T.c.id)
+        )
+
+        async def write(conn: AsyncConnection) -> int:
+            purged = [row[0] for row in await conn.execute(stmt)]
+            await delete_events(conn, purged)
+            return len(purged)
+
+        return await self.db.write(write)

@@ -227,6 +227,13 @@ class UsageQueries:
             rows = (await conn.execute(stmt)).all()
         return [_summary(row) for row in rows[: query.limit]], len(rows) > query.limit
 
+    async def task(self, task_id: str) -> TaskSummary | None:
+        """One task as `tasks` lists it (None: no such row, or purged)."""
+        stmt = select(*_TASK_COLUMNS).where(T.c.id == task_id)
+        async with self.db.read() as conn:
+            row = (await conn.execute(stmt)).first()
+        return None if row is None else _summary(row)
+
     async def spent_by_key(self, key_ids: Iterable[str]) -> dict[str, Decimal]:
         """What each of these keys has spent, net of refunds."""
         found: dict[str, Decimal] = {}

@@ -6,14 +6,17 @@ from __future__ import annotations
 import hashlib
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, select
+from sqlalchemy import Row, Table, literal, select
 
 from vidugate.domain.webhooks import Attempt, EventType, Message, MessageState
 from vidugate.store.db import Database
-from vidugate.store.tables import WebhookAttemptRow, WebhookMessageRow
+from vidugate.store.tables import WebhookAttemptRow, WebhookEndpointRow, WebhookMessageRow
 
 M = cast(Table, WebhookMessageRow.__table__)
 A = cast(Table, WebhookAttemptRow.__table__)
+E = cast(Table, WebhookEndpointRow.__table__)
+# A message without its body (the video object as sent: a kilobyte or more, not shown).
+_HEAD = [c for c in M.c if c.name != "payload"] + [literal("").label("payload")]
 
 
 def destination_of(url: str) -> str:
@@ -90,3 +93,28 @@ class WebhookLog:
             stmt = stmt.where(A.c.id < before)
         async with self.db.read() as conn:
             return [(row.id, attempt_of(row)) for row in await conn.execute(stmt)]
+
+    async def trail_of(
+        self, task_id: str, messages: int, tries: int
+    ) -> tuple[list[Message], list[tuple[int, Attempt]], dict[str, str], bool]:
+        """A task's newest `messages` messages (without bodies) and the newest `tries`
+        tries at them, each oldest first, the URLs of their endpoints, and whether any
+        were left out."""
+        async with self.db.read() as conn:
+            stmt = select(*_HEAD).where(M.c.task_id == task_id).order_by(M.c.n.desc())
+            rows = (await conn.execute(stmt.limit(messages + 1))).all()
+            found = [message_of(row) for row in rows[:messages]][::-1]
+            cut = len(rows) > messages
+            ids = [m.id for m in found]
+            logged: list[tuple[int, Attempt]] = []
+            if ids:
+                stmt = select(*A.c).where(A.c.message_id.in_(ids)).order_by(A.c.id.desc())
+                rows = (await conn.execute(stmt.limit(tries + 1))).all()
+                logged = [(row.id, attempt_of(row)) for row in rows[:tries]][::-1]
+                cut = cut or len(rows) > tries
+            endpoint_ids = sorted({m.endpoint_id for m in found if m.endpoint_id is not None})
+            urls: dict[str, str] = {}
+            if endpoint_ids:
+                stmt = select(E.c.id, E.c.url).where(E.c.id.in_(endpoint_ids))
+                urls = {row.id: row.url for row in await conn.execute(stmt)}
+        return found, logged, urls, cut

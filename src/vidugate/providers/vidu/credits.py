@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from vidugate.clock import Clock
-from vidugate.errors import DatabaseUnavailableError, ProviderError
+from vidugate.errors import DatabaseUnavailableError, ProviderError, UpstreamRejectedError
 from vidugate.logs import get_logger
 from vidugate.providers.base import AccountStates
 from vidugate.providers.vidu.client import Account, ViduClient
@@ -125,14 +125,21 @@ class CreditBook:
         balance.read_at = self.clock.monotonic()
         balance.due_at = float("inf")
         try:
-            doc = await self.client.credits(account)
+            await self.read_now(account)
         except ProviderError as exc:
             log.warning("upstream.credits_unread", account=account.id, reason=exc.message)
-            return
+
+    async def read_now(self, account: Account) -> Decimal:
+        """Read one balance now, whatever the interval (an operator asked), and record it;
+        a ProviderError when the upstream did not tell it (what was known is kept)."""
+        doc = await self.client.credits(account)
         exact = exact_remaining_credits(doc)
         if exact is None:
-            log.warning("upstream.credits_unread", account=account.id, reason="no credit_remain")
-            return
+            raise UpstreamRejectedError(
+                "Vidu's credits answer has no readable credit_remain.",
+                code="upstream_credits_unreadable",
+            )
+        balance = self.balance(account.id)
         remain = float(exact)
         if balance.last_read is not None and remain > balance.last_read:
             balance.short_of = None  # topped up or refunded: every price may be tried again
@@ -147,6 +154,7 @@ class CreditBook:
                 log.warning(
                     "upstream.credits_unsaved", account=account.id, reason="database_unavailable"
                 )
+        return exact
 
     def hold(self, account_id: str, price: float | None) -> None:
         """A create is about to be sent: count its price as spent until Vidu answers."""

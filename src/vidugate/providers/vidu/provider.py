@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 from collections.abc import Coroutine, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -120,6 +121,10 @@ class ViduProvider:
         await self.pool.refresh()
         accounts = self.pool.open_accounts(set()) or list(self.pool.accounts.values())
         return [SlotPool(f"{SLOT_PREFIX}{a.id}", a.concurrency, weight=a.weight) for a in accounts]
+
+    async def read_credits(self, account_id: str) -> Decimal | None:
+        account = self.pool.get(account_id)
+        return None if account is None else await self.credits.read_now(account)
 
     def _pinned(self, job: ProviderJob) -> Account:
         account = self.pool.get(job.account or "")
