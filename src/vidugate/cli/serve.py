@@ -101,7 +101,10 @@ def _announce(settings: Settings, token: str | None) -> None:
     else:
         err.print(f"Keys are shown only when made, so none is printed now; another: {KEYS_HINT}")
     if settings.role is not Role.WORKER:
-        err.print(f"playground: {base}/   API docs: {base}/docs")
+        err.print(
+            f"playground: {base}/   console: {base}/console (an admin key: "
+            f"vidugate keys create --admin)   API docs: {base}/docs"
+        )
     err.print(
         f"vidugate on {base}  provider={settings.provider}  role={settings.role.value}  "
         f"processes={settings.processes}  database={_database_kind(settings)}  "
