@@ -21,7 +21,7 @@ from vidugate.api.readiness import Readiness
 from vidugate.api.scrape import Scrape
 from vidugate.api.webhook_bodies import webhook_bodies
 from vidugate.clock import Clock, SystemClock
-from vidugate.domain.prices import load_prices
+from vidugate.domain.price_documents import load_prices
 from vidugate.domain.webhooks import MAX_LOGGED_ANSWER_BYTES, RetryPolicy
 from vidugate.files.base import FileStore
 from vidugate.files.local import LocalFileStore

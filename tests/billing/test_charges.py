@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from inprocess import asgi_client, gateway_settings, running_app
 from vidugate.domain.ledger import LedgerKind
-from vidugate.domain.prices import loads_prices
+from vidugate.domain.price_documents import loads_prices
 
 pytestmark = pytest.mark.asyncio
 

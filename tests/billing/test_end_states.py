@@ -32,7 +32,7 @@ from moneylib import (
     read_books,
 )
 from vidugate.clock import Clock, ManualClock
-from vidugate.domain.prices import loads_prices
+from vidugate.domain.price_documents import loads_prices
 
 pytestmark = pytest.mark.asyncio
 

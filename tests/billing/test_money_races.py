@@ -40,7 +40,7 @@ from moneylib import (
     funded_tenant,
 )
 from vidugate.domain.ledger import LedgerKind
-from vidugate.domain.prices import loads_prices
+from vidugate.domain.price_documents import loads_prices
 
 CREATES = 50
 COVERED = 7  # the creates the money covers

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from inprocess import InProcessGateway
 from pagelib import Shot, choose, generate, sign_in
 from vidugate.domain.ledger import LedgerKind
-from vidugate.domain.prices import loads_prices
+from vidugate.domain.price_documents import loads_prices
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

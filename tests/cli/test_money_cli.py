@@ -21,7 +21,7 @@ from gatewaylib import Gateway, cli
 from inprocess import asgi_client, running_app, settings_from
 from vidugate.domain.models import MODELS, Mode
 from vidugate.domain.money import to_micros
-from vidugate.domain.prices import load_prices
+from vidugate.domain.price_documents import load_prices
 from vidugate.domain.request import VideoFields, build_request
 
 EXAMPLE = Path(__file__).parents[2] / "prices.example.toml"

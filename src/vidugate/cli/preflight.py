@@ -118,7 +118,8 @@ def check_serve(settings: Settings) -> str | None:
 
 
 def _prices_problem(settings: Settings) -> str | None:
-    from vidugate.domain.prices import PriceTableError, load_prices
+    from vidugate.domain.price_documents import load_prices
+    from vidugate.domain.prices import PriceTableError
 
     if settings.prices_file is None:
         return None

@@ -44,7 +44,8 @@ SAMPLE_PROMPT = "a price check"
 
 def _load(path: Path) -> PriceTable:
     """The table in the file, or one line (the file, the entry, what is wrong) and exit 1."""
-    from vidugate.domain.prices import PriceTableError, load_prices
+    from vidugate.domain.price_documents import load_prices
+    from vidugate.domain.prices import PriceTableError
 
     try:
         return load_prices(path)
@@ -53,7 +54,8 @@ def _load(path: Path) -> PriceTable:
 
 
 def _in_force(stored: StoredPrices) -> PriceTable:
-    from vidugate.domain.prices import PriceTableError, parse_prices
+    from vidugate.domain.price_documents import parse_prices
+    from vidugate.domain.prices import PriceTableError
 
     try:
         return parse_prices(stored.document)

@@ -11,7 +11,8 @@ from decimal import Decimal
 from vidugate.clock import Clock
 from vidugate.domain.keys import ApiKey, KeyRole, StatusDialect
 from vidugate.domain.ledger import LedgerEntry, LedgerKind, Tenant
-from vidugate.domain.prices import PriceTable, PriceTableError, Quote, parse_prices
+from vidugate.domain.price_documents import parse_prices
+from vidugate.domain.prices import PriceTable, PriceTableError, Quote
 from vidugate.domain.request import VideoRequest
 from vidugate.domain.tasks import new_id
 from vidugate.domain.usage import (

@@ -41,7 +41,7 @@ from vidugate.api.deps import BillingDep, authenticate_admin
 from vidugate.api.responses import openai_errors
 from vidugate.domain.ledger import LedgerKind
 from vidugate.domain.money import parse_amount
-from vidugate.domain.prices import MAX_DOCUMENT_BYTES, loads_prices
+from vidugate.domain.price_documents import MAX_DOCUMENT_BYTES, loads_prices
 from vidugate.errors import InvalidRequestError, UnsupportedMediaError
 
 router = APIRouter(prefix="/admin/v1", tags=["admin"], dependencies=[Depends(authenticate_admin)])
