@@ -52,16 +52,34 @@ _FIELDS = "vidugate_fields"
 # access logger itself when the access log is off, whichever is set up first.
 _FOREIGN = ("uvicorn", "asyncio")
 
-Logger = structlog.stdlib.BoundLogger
+
+class Logger(structlog.stdlib.BoundLogger):
+    """structlog's stdlib logger that asks the level first: an event its logger would drop
+    costs one cached stdlib check, not the event built, processed and dropped by an
+    exception (filter_by_level's way: ~3 us, paid by every request's `http.request`
+    event when the level is warning)."""
+
+    def debug(self, event: str | None = None, *args: Any, **kw: Any) -> Any:
+        if self._logger.isEnabledFor(logging.DEBUG):
+            return super().debug(event, *args, **kw)
+        return None
+
+    def info(self, event: str | None = None, *args: Any, **kw: Any) -> Any:
+        if self._logger.isEnabledFor(logging.INFO):
+            return super().info(event, *args, **kw)
+        return None
+
+    def warning(self, event: str | None = None, *args: Any, **kw: Any) -> Any:
+        if self._logger.isEnabledFor(logging.WARNING):
+            return super().warning(event, *args, **kw)
+        return None
 
 
 def get_logger(name: str) -> Logger:
     """The structured logger of one part of the gateway (`vidugate.<part>`): its events go
     to the stdlib logger of that name, so they are written (or not) as set up below,
     whether or not anything has been set up (the CLI's commands log through it too)."""
-    return structlog.stdlib.BoundLogger(
-        logging.getLogger(name), [structlog.stdlib.filter_by_level, _to_stdlib], {}
-    )
+    return Logger(logging.getLogger(name), [structlog.stdlib.filter_by_level, _to_stdlib], {})
 
 
 def escape(text: str) -> str:

@@ -8,7 +8,8 @@ import contextlib
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 import pytest
 
@@ -113,6 +114,31 @@ def test_uvicorns_records_are_written_as_the_gateways(captured: io.StringIO) -> 
     else:
         expected = "uvicorn.error request_id=- Invalid HTTP request received: /x\\nFORGED"
         assert line.endswith(expected)
+
+
+def test_an_event_below_the_level_is_not_built_and_one_at_it_is_written(
+    captured: io.StringIO,
+) -> None:
+    """The level is asked before the event is made (logs.Logger): at warning, an info or
+    debug event never enters the processors (structlog's filter_by_level would drop it only
+    after building it, by an exception, on every request)."""
+    logging.getLogger("vidugate").setLevel(logging.WARNING)
+    log = logs.get_logger("vidugate.test")
+    entered: list[str] = []
+
+    def spy(_logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> Any:
+        entered.append(method)
+        return event_dict
+
+    log._processors = [spy, *log._processors]
+    log.debug("test.dropped", value=1)
+    log.info("test.dropped", value=2)
+    log.warning("test.kept", value=3)
+    log.error("test.kept", value=4)
+    assert entered == ["warning", "error"]
+    written = [line for line in _lines(captured) if "test." in line]
+    assert len(written) == 2, written
+    assert all("test.kept" in line for line in written)
 
 
 def test_auto_is_json_off_a_terminal(captured: io.StringIO) -> None:

@@ -8,6 +8,7 @@ event has the path without its query (a signed link's signature is in the query)
 
 from __future__ import annotations
 
+import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,6 +17,7 @@ from vidugate import metrics
 from vidugate.logs import get_logger
 
 log = get_logger("vidugate.http")
+_HTTP_LOG = logging.getLogger("vidugate.http")
 
 # Set by the fast lane (api/middleware.py), which answers before any router runs.
 ROUTE = "vidugate.route"
@@ -62,7 +64,8 @@ class RequestObserver:
             route = template_of(scope)
             if self.count:
                 metrics.request(route, scope["method"], status, seconds)
-            if self.log_requests:
+            # Asked first: at warning level the event would be built only to be dropped.
+            if self.log_requests and _HTTP_LOG.isEnabledFor(logging.INFO):
                 self._log(scope, route, status, seconds)
 
     def _log(self, scope: Scope, route: str, status: int, seconds: float) -> None:
