@@ -93,7 +93,8 @@ def _announce(settings: Settings, token: str | None) -> None:
                 f"curl {base}/v1/videos \\\n"
                 '  -H "Authorization: Bearer $VIDUGATE_API_KEY" \\\n'
                 "  -F model=viduq3-pro -F 'prompt=A cat chasing butterflies' -F duration=5\n\n"
-                f"or open {base}/ in a browser (the playground) and paste the key.",
+                "or paste the key into the playground, in a browser:\n"
+                f"{base}/",
                 title="Your first API key",
                 border_style="green",
             )
