@@ -37,8 +37,7 @@ from vidugate.services.images import DecodePool, ImageIngest
 from vidugate.services.keys import KeyService
 from vidugate.services.lifecycle import LifecycleConfig, TaskLifecycle
 from vidugate.services.limits import QueuedCanceller, default_limits, task_books
-from vidugate.services.rates import MemoryWindows, RateLimiter
-from vidugate.services.rates_redis import RedisWindows
+from vidugate.services.rates import MemoryWindows, RateLimiter, WindowStore
 from vidugate.services.retention import Retention
 from vidugate.services.signing import UrlSigner
 from vidugate.services.timeline import TimelineService
@@ -107,16 +106,7 @@ async def open_gateway(
         ledger, counts = books.ledger, books.counts
         limit_defaults = default_limits(settings)
         rates = RateLimiter(
-            (
-                RedisWindows(
-                    settings.redis_url,
-                    prefix=settings.limits_redis_prefix,
-                    timeout=settings.limits_redis_timeout_seconds,
-                    batch=settings.limits_redis_batch_seconds,
-                )
-                if settings.redis_url
-                else MemoryWindows()
-            ),
+            _rate_windows(settings),
             limit_defaults,
             clock=clock,
             redis_down_closed=settings.limits_redis_down == "closed",
@@ -289,3 +279,18 @@ async def open_gateway(
 
 def _no_worker() -> None:
     """API-only processes leave new tasks for the workers, which find them by polling."""
+
+
+def _rate_windows(settings: Settings) -> WindowStore:
+    """Where the rate windows live: Redis when one is named, else this process. Imported
+    only then: a gateway without Redis does not load its client (~6 MB resident)."""
+    if not settings.redis_url:
+        return MemoryWindows()
+    from vidugate.services.rates_redis import RedisWindows
+
+    return RedisWindows(
+        settings.redis_url,
+        prefix=settings.limits_redis_prefix,
+        timeout=settings.limits_redis_timeout_seconds,
+        batch=settings.limits_redis_batch_seconds,
+    )

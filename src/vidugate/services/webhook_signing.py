@@ -11,12 +11,14 @@ process agrees on them with nothing stored, and neither reveals the secret."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 SECRET_PREFIX = "whsec_"
 PUBLIC_KEY_PREFIX = "whpk_"
@@ -49,10 +51,19 @@ class WebhookSigner:
 
     def __init__(self, gateway_secret: bytes) -> None:
         self.gateway_secret = gateway_secret
-        seed = hmac.new(gateway_secret, _ED25519_LABEL, hashlib.sha256).digest()
-        self._private_key = Ed25519PrivateKey.from_private_bytes(seed)
+
+    @functools.cached_property
+    def _private_key(self) -> Ed25519PrivateKey:
+        # Made at the first signature or JWKS read: a gateway that sends no webhook never
+        # loads `cryptography` (~7 MB resident).
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        seed = hmac.new(self.gateway_secret, _ED25519_LABEL, hashlib.sha256).digest()
+        return Ed25519PrivateKey.from_private_bytes(seed)
 
     def public_key_bytes(self) -> bytes:
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
         return self._private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
     def public_key(self) -> str:
