@@ -8,10 +8,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from gatewaylib import free_port
+
+TESTS = Path(__file__).resolve().parents[1]
 
 # What serving needs and the CLI's light commands must not pay for.
 SERVER_STACK = (
@@ -69,3 +72,31 @@ def test_generate_sends_its_request_without_the_server_stack() -> None:
     assert "httpx" in names  # it did get as far as sending
     loaded = sorted(set(SERVER_STACK + HELP_EXTRAS) & names)
     assert not loaded, f"vidugate generate imported {loaded}"
+
+
+def test_a_gateway_loads_the_redis_client_and_cryptography_only_when_it_needs_them(
+    tmp_path: Path,
+) -> None:
+    """Started on its defaults (no Redis, no webhook sent), a gateway does not import
+    `redis` or `cryptography` (~13 MB resident between them); its JWKS, read, loads the
+    latter."""
+    script = f"""
+import asyncio, sys
+sys.path.insert(0, {str(TESTS)!r})
+from inprocess import asgi_client, gateway_settings, running_app
+
+async def main():
+    settings = gateway_settings(__import__("pathlib").Path({str(tmp_path)!r}))
+    async with running_app(settings) as app:
+        before = ("redis" in sys.modules, "cryptography" in sys.modules)
+        async with asgi_client(app) as client:
+            jwks = (await client.get("/.well-known/jwks.json")).json()
+        print(before, "cryptography" in sys.modules, jwks["keys"][0]["crv"])
+
+asyncio.run(main())
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split("\n")[-2] == "(False, False) True Ed25519", result.stdout
