@@ -40,7 +40,7 @@ def test_the_console_commands(tmp_path: Path) -> None:
     assert body["object"] == "video.timeline"
     assert body["video"]["id"] == video_id
     task = [e["type"] for e in body["events"] if e["source"] == "task"]
-    assert task == ["task.created", "task.submitted", "task.completed"]
+    assert task == ["task.created", "task.admitted", "task.submitted", "task.completed"]
     table = cli(env, "videos", "timeline", video_id)
     assert table.returncode == 0, table.stderr
     assert "task.completed" in table.stdout

@@ -61,14 +61,23 @@ async def test_a_completed_videos_timeline(tmp_path: Path) -> None:
     keys = [(e["at"], ORDER[e["source"]]) for e in events]
     assert keys == sorted(keys)
     task = [e for e in events if e["source"] == "task"]
-    assert [e["type"] for e in task] == ["task.created", "task.submitted", "task.completed"]
-    assert [e["status"] for e in task] == ["queued", "processing", "completed"]
-    created = task[0]
+    assert [e["type"] for e in task] == [
+        "task.created",
+        "task.admitted",
+        "task.submitted",
+        "task.completed",
+    ]
+    assert [e["status"] for e in task] == ["queued", "queued", "processing", "completed"]
+    created, admitted, submitted, completed = task
     who = f"Created by key {key_id} (tenant {tenant})"
     assert created["summary"] == f"{who}: viduq2-turbo, 1 s, 540p"
     assert created["detail"]["price"] == "0.10"
-    assert task[1]["detail"]["upstream_id"].startswith("sbx_")
-    assert task[2]["detail"]["status_before"] == "processing"
+    # Fair scheduling's grant of a render slot: the end of its wait in the queue.
+    assert admitted["detail"]["slot"].startswith("sandbox")
+    assert admitted["summary"].startswith(f"Given a slot of {admitted['detail']['slot']}")
+    assert created["at"] <= admitted["at"] <= submitted["at"]
+    assert submitted["detail"]["upstream_id"].startswith("sbx_")
+    assert completed["detail"]["status_before"] == "processing"
     money = [e for e in events if e["source"] == "ledger"]
     assert [(e["type"], e["summary"]) for e in money] == [
         ("ledger.reserve", "Reserved 0.10 EUR"),

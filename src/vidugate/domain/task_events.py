@@ -16,6 +16,8 @@ from typing import Any
 from vidugate.domain.tasks import TaskStatus, VideoTask
 from vidugate.domain.transitions import Created, Transition
 
+# Fair scheduling's grant of a slot: an event of the task's history, though no transition.
+ADMITTED = "task.admitted"
 # The longest text kept in a detail (an upstream's error message can be a page of HTML).
 MAX_TEXT = 500
 # What a transition carries that is no operator's business: where the files are stored.

@@ -84,6 +84,8 @@ def _task_summary(event: TaskEvent) -> str:
             f"Created by key {d.get('key_id')}{tenant}: "
             f"{d.get('model')}, {d.get('duration')} s, {d.get('resolution')}"
         )
+    if name == "admitted":
+        return f"Given a slot of {d.get('slot')} (fair scheduling): its wait in the queue ended"
     if name == "intent_recorded":
         return f"Create about to be sent to account {d.get('account')}"
     if name == "intent_withdrawn":

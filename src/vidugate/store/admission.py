@@ -5,7 +5,8 @@ admission, run by each worker before it claims, counts the slots each pool of th
 provider holds (active tasks carrying the pool's id in `slot`), reads each waiting
 tenant's oldest tasks, the tenants' use of the slots (held now, or given back lately) and
 their weights, lets domain/scheduling.py choose, and marks the chosen tasks with their
-pool and as due at once (URGENT), all in one transaction: under `pg_advisory_xact_lock`
+pool and as due at once (URGENT), with a `task.admitted` event each (the timeline's), all
+in one transaction: under `pg_advisory_xact_lock`
 on PostgreSQL (one lock per provider, so two processes never fill the same slot twice),
 through the single writer on SQLite. A slot is given back by the task ending: nothing
 else to write. Waiting tasks whose deadline has passed are made due too, so the
@@ -25,6 +26,7 @@ from vidugate.domain.tasks import ACTIVE, TaskStatus
 from vidugate.store.db import Database, is_sqlite
 from vidugate.store.leases import URGENT, held
 from vidugate.store.tables import TaskRow, TenantRow
+from vidugate.store.task_events import admitted_events
 
 T = cast(Table, TaskRow.__table__)
 TN = cast(Table, TenantRow.__table__)
@@ -187,6 +189,14 @@ class TaskAdmission:
                 for task_id, pool in pairs
             ],
         )
+        # The timeline's `task.admitted`, for the tasks the update did take (one cancelled
+        # since the read above kept no slot), in this same transaction.
+        ids = [task_id for task_id, _pool in pairs]
+        taken = await conn.execute(
+            select(T.c.id, T.c.slot, T.c.created_at).where(T.c.id.in_(ids), T.c.slot.is_not(None))
+        )
+        # Never before its creation: the worker's `now` was read before this look began.
+        await admitted_events(conn, [(row.id, row.slot, max(now, row.created_at)) for row in taken])
         return [(task_id, pool.id) for task_id, pool in pairs]
 
     async def wake_overdue(self, provider: str, now: float) -> int:

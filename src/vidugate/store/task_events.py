@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vidugate.domain.task_events import TaskEvent, event_detail
+from vidugate.domain.task_events import ADMITTED, TaskEvent, event_detail
 from vidugate.domain.tasks import TaskStatus, VideoTask
 from vidugate.store.db import Database
 from vidugate.store.effects import Applied
@@ -68,3 +68,26 @@ async def delete_events(conn: AsyncConnection, task_ids: Sequence[str]) -> None:
     """The events of these tasks, within the write that deletes their rows."""
     if task_ids:
         await conn.execute(delete(E).where(E.c.task_id.in_(list(task_ids))))
+
+
+async def admitted_events(
+    conn: AsyncConnection, admitted: Sequence[tuple[str, str, float]]
+) -> None:
+    """`task.admitted` for each (task id, slot pool, time) fair scheduling just gave a slot: not a
+    transition (the task stays queued), but the end of its wait in the gateway's queue,
+    which is what an operator looks for in a slow task's timeline."""
+    if admitted:
+        await conn.execute(
+            insert(E),
+            [
+                {
+                    "task_id": task_id,
+                    "at": at,
+                    "event": ADMITTED,
+                    "status_before": TaskStatus.QUEUED.value,
+                    "status_after": TaskStatus.QUEUED.value,
+                    "detail": {"slot": slot},
+                }
+                for task_id, slot, at in admitted
+            ],
+        )
