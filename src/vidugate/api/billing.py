@@ -21,12 +21,12 @@ from vidugate.api.admin.export import (
 )
 from vidugate.api.admin.schemas import UsageReportObject
 from vidugate.api.deps import ApiKeyDep, BillingDep, SettingsDep, VideoServiceDep
-from vidugate.api.money import amount
 from vidugate.api.openai.body import read_new_video
 from vidugate.api.openai.models import prices_in_force
 from vidugate.api.openai.schemas import CREATE_CONTENT
 from vidugate.api.responses import openai_errors
 from vidugate.domain.models import MODELS, Mode
+from vidugate.domain.money import amount_text
 from vidugate.domain.usage import UsageGroup
 from vidugate.errors import InvalidRequestError
 from vidugate.services.videos import NewVideo
@@ -75,11 +75,11 @@ async def retrieve_balance(key: ApiKeyDep, billing: BillingDep) -> Balance:
     found = await billing.balance(key)
     return Balance(
         tenant_id=found.tenant.id,
-        balance=amount(found.tenant.balance),
-        overdraft=amount(found.tenant.overdraft),
+        balance=amount_text(found.tenant.balance),
+        overdraft=amount_text(found.tenant.overdraft),
         currency=found.currency,
-        spend_cap=None if found.spend_cap is None else amount(found.spend_cap),
-        spent=amount(found.spent),
+        spend_cap=None if found.spend_cap is None else amount_text(found.spend_cap),
+        spent=amount_text(found.spent),
     )
 
 

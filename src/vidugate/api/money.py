@@ -3,16 +3,10 @@ which clients read as binary floats), with their currency."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from vidugate.domain.ledger import Charge
 from vidugate.domain.money import amount_text
-
-
-def amount(value: Decimal) -> str:
-    """At least two places (0.10, 12.00), more where the amount has them (0.1234)."""
-    return amount_text(value)
 
 
 def price_json(charge: Charge | None) -> dict[str, Any] | None:
@@ -22,10 +16,10 @@ def price_json(charge: Charge | None) -> dict[str, Any] | None:
     if charge is None:
         return None
     return {
-        "amount": amount(charge.price),
+        "amount": amount_text(charge.price),
         "currency": charge.currency,
         "state": charge.state.value,
-        "charged": None if charge.charged is None else amount(charge.charged),
+        "charged": None if charge.charged is None else amount_text(charge.charged),
     }
 
 

@@ -111,9 +111,9 @@ def _for_command_line(message: str) -> str:
 
 def money(value: Decimal) -> str:
     """An amount as every surface shows it: "10.00", "0.1234", "-0.50"."""
-    from vidugate.api.money import amount
+    from vidugate.domain.money import amount_text
 
-    return amount(value)
+    return amount_text(value)
 
 
 def optional_money(value: Decimal | None) -> str | None:

@@ -221,9 +221,7 @@ class TaskLifecycle:
         )
         return self.clock.now() + wait
 
-    async def _bump_attempts(
-        self, task: VideoTask, owner: str, code: str = "", message: str = ""
-    ) -> int:
+    async def _bump_attempts(self, task: VideoTask, owner: str, code: str, message: str) -> int:
         """One more failed try, with why (the upstream's fault) for the task's history."""
         attempts = task.attempts + 1
         await self.tasks.apply(task.id, AttemptsCounted(attempts, code, message), owner=owner)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from starlette.responses import JSONResponse, Response
 
-from vidugate.api.money import amount
+from vidugate.domain.money import amount_text
 from vidugate.domain.usage import (
     MAX_GROUPS,
     MarginLine,
@@ -101,7 +101,7 @@ def _shown(instant: float | None) -> str | None:
 
 
 def _or_none(value: Decimal | None) -> str | None:
-    return None if value is None else amount(value)
+    return None if value is None else amount_text(value)
 
 
 def usage_line(line: UsageLine) -> dict[str, Any]:
@@ -112,9 +112,9 @@ def usage_line(line: UsageLine) -> dict[str, Any]:
         "videos": line.videos,
         "settled_count": line.settled,
         "refunded_count": line.refunded,
-        "reserved_amount": amount(line.reserved),
-        "charged_amount": amount(line.charged),
-        "refunded_amount": amount(line.refunded_amount),
+        "reserved_amount": amount_text(line.reserved),
+        "charged_amount": amount_text(line.charged),
+        "refunded_amount": amount_text(line.refunded_amount),
     }
 
 
@@ -123,8 +123,8 @@ def margin_line(line: MarginLine) -> dict[str, Any]:
         "group": line.group,
         "name": line.name,
         "videos": line.videos,
-        "charged_amount": amount(line.charged),
-        "upstream_credits": amount(line.upstream_credits),
+        "charged_amount": amount_text(line.charged),
+        "upstream_credits": amount_text(line.upstream_credits),
         "videos_with_credits": line.videos_with_credits,
         "upstream_cost": _or_none(line.upstream_cost),
         "margin": _or_none(line.margin),

@@ -18,11 +18,12 @@ from vidugate.api.admin.schemas import (
     TaskSummaryObject,
     TenantObject,
 )
-from vidugate.api.money import amount, price_json
+from vidugate.api.money import price_json
 from vidugate.api.openai.schemas import Price
 from vidugate.domain.keys import ApiKey
 from vidugate.domain.ledger import LedgerEntry, Tenant
 from vidugate.domain.limits import Limits
+from vidugate.domain.money import amount_text
 from vidugate.domain.usage import TaskSummary
 
 
@@ -34,8 +35,8 @@ def tenant_object(tenant: Tenant) -> TenantObject:
     return TenantObject(
         id=tenant.id,
         name=tenant.name,
-        balance=amount(tenant.balance),
-        overdraft=amount(tenant.overdraft),
+        balance=amount_text(tenant.balance),
+        overdraft=amount_text(tenant.overdraft),
         created_at=math.floor(tenant.created_at),
         weight=tenant.weight,
         limits=limits_object(tenant.limits),
@@ -49,7 +50,7 @@ def limits_object(limits: Limits) -> LimitsObject:
         requests_per_minute=limits.requests_per_minute,
         creates_per_minute=limits.creates_per_minute,
         active_videos=limits.active_videos,
-        spend_per_day=None if spend is None else amount(spend),
+        spend_per_day=None if spend is None else amount_text(spend),
     )
 
 
@@ -60,8 +61,8 @@ def entry_object(entry: LedgerEntry) -> LedgerEntryObject:
         key_id=entry.key_id,
         task_id=entry.task_id,
         kind=entry.kind.value,
-        amount=amount(entry.amount),
-        balance_after=amount(entry.balance_after),
+        amount=amount_text(entry.amount),
+        balance_after=amount_text(entry.balance_after),
         model=entry.model,
         reason=entry.reason,
         created_at=math.floor(entry.created_at),
@@ -78,8 +79,8 @@ def key_object(key: ApiKey, spent: Decimal) -> KeyObject:
         status_dialect=key.status_dialect.value,
         created_at=math.floor(key.created_at),
         revoked_at=_seconds(key.revoked_at),
-        spend_cap=None if key.spend_cap is None else amount(key.spend_cap),
-        spent=amount(spent),
+        spend_cap=None if key.spend_cap is None else amount_text(key.spend_cap),
+        spent=amount_text(spent),
         limits=limits_object(key.limits),
         active_videos=key.active_videos,
     )
@@ -118,5 +119,7 @@ def task_object(task: TaskSummary) -> TaskSummaryObject:
         deleted=task.deleted_at is not None,
         error_code=task.error_code,
         price=None if price is None else Price.model_validate(price),
-        upstream_credits=None if task.upstream_credits is None else amount(task.upstream_credits),
+        upstream_credits=None
+        if task.upstream_credits is None
+        else amount_text(task.upstream_credits),
     )
