@@ -1,11 +1,11 @@
-"""UrlFetcher against real loopback HTTP servers: SSRF guard, redirects, caps, timeouts."""
+"""UrlFetcher against real loopback HTTP servers: SSRF guard, redirects, caps, timeouts
+(which addresses count as private, and the resolver that drops them: test_address_guard.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import io
-import ipaddress
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,18 +15,13 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from aiohttp.abc import AbstractResolver, ResolveResult
 from PIL import Image
 
 from vidugate.errors import InvalidRequestError, PayloadTooLargeError
 from vidugate.net.fetch import (
-    AddressGuard,
-    BlockedAddressError,
     FetchBudget,
     FetchPolicy,
-    GuardedResolver,
     UrlFetcher,
-    is_blocked_address,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -65,13 +60,6 @@ NOT_HTTP_URLS = _words("""
     http://user:pass@example.com/x.png https://user@example.com/x.png
     http://example.com:99999/
 """)
-BLOCKED_ADDRESSES = _words("""
-    127.0.0.1 10.0.0.1 172.16.5.4 192.168.1.1 169.254.169.254 100.64.0.1 0.0.0.0
-    255.255.255.255 224.0.0.251 240.0.0.1 ::1 :: fc00::1 fe80::1 ff02::1 fec0::1
-    ::ffff:10.0.0.1 ::7f00:1 64:ff9b::a00:1 2002:a00:1::
-    2001:0:4136:e378:8000:63bf:3fff:fdd2
-""")
-PUBLIC_ADDRESSES = _words("93.184.216.34 8.8.8.8 ::ffff:8.8.8.8 2606:4700:4700::1111")
 
 
 @dataclass
@@ -350,39 +338,6 @@ async def test_dns_failure_is_fetch_failed(tmp_path: Path) -> None:
     with pytest.raises(InvalidRequestError) as info:
         await _fetch(policy, "http://no-such-host.invalid/x.png", tmp_path / "x")
     assert info.value.code == "fetch_failed"
-
-
-@pytest.mark.parametrize("address", BLOCKED_ADDRESSES)
-async def test_blocked_address(address: str) -> None:
-    assert is_blocked_address(ipaddress.ip_address(address))
-
-
-@pytest.mark.parametrize("address", PUBLIC_ADDRESSES)
-async def test_public_address(address: str) -> None:
-    assert not is_blocked_address(ipaddress.ip_address(address))
-
-
-class _FixedResolver(AbstractResolver):
-    def __init__(self, *addresses: str) -> None:
-        self._addresses = addresses
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        return [
-            ResolveResult(hostname=host, host=a, port=port, family=0, proto=0, flags=0)
-            for a in self._addresses
-        ]
-
-    async def close(self) -> None:
-        return None
-
-
-async def test_guarded_resolver_drops_blocked_addresses() -> None:
-    resolver = GuardedResolver(AddressGuard(), _FixedResolver("10.0.0.1", "93.184.216.34"))
-    assert [r["host"] for r in await resolver.resolve("example.test", 80)] == ["93.184.216.34"]
-    with pytest.raises(BlockedAddressError):
-        await GuardedResolver(AddressGuard(), _FixedResolver("127.0.0.1", "::1")).resolve("x")
 
 
 async def test_fetcher_usable_without_context_manager(servers: Servers, tmp_path: Path) -> None:
